@@ -1,0 +1,155 @@
+"""Database engines, sessions and migrations, for SQLite (embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+DEFAULT_DATABASE_URL = "sqlite:///planbot.db"
+
+
+class DatabaseUrlError(ValueError):
+    """The database URL names no database we can use."""
+
+
+def _parse(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise DatabaseUrlError("not a database URL") from exc
+    backend = parsed.get_backend_name()
+    if backend == "postgres":
+        parsed = parsed.set(drivername="postgresql")
+        backend = "postgresql"
+    if backend not in ("sqlite", "postgresql"):
+        raise DatabaseUrlError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+    return parsed
+
+
+def sync_url(url: str) -> URL:
+    """The URL for synchronous work (migrations): sqlite3 or psycopg."""
+    parsed = _parse(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.set(drivername="sqlite")
+    return parsed.set(drivername="postgresql+psycopg")
+
+
+def async_url(url: str) -> URL:
+    """The URL for the running bot: aiosqlite or psycopg's async mode."""
+    parsed = _parse(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    return parsed.set(drivername="postgresql+psycopg")
+
+
+def redact(url: str) -> str:
+    """The URL as it may appear in logs: never with its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "<unparseable database URL>"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine for the bot; SQLite gets foreign keys, WAL and a busy timeout."""
+    target = async_url(url)
+    if target.get_backend_name() == "sqlite":
+        _ensure_sqlite_folder(target)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+    engine = create_async_engine(target, **kwargs)
+    if target.get_backend_name() == "sqlite":
+        sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _ensure_sqlite_folder(target: URL) -> None:
+    if target.database and target.database != ":memory:":
+        Path(target.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def session_scope(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """One session, committed when the block ends without an error, rolled back otherwise."""
+    async with session_factory(engine)() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+def alembic_config(url: str) -> Any:
+    """Alembic's configuration for our migrations (imported late: Alembic is slow to import)."""
+    from alembic.config import Config
+
+    import migrations
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    cfg.set_main_option(
+        "sqlalchemy.url", sync_url(url).render_as_string(hide_password=False).replace("%", "%%")
+    )
+    return cfg
+
+
+# Several replicas may start at once: on PostgreSQL one of them migrates while the others wait.
+_MIGRATION_LOCK = 7_201_602
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the schema up to date: the only way tables are created or changed."""
+    target = sync_url(url)
+    if target.get_backend_name() == "sqlite":
+        _ensure_sqlite_folder(target)
+    engine = sa.create_engine(target, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            postgres = conn.dialect.name == "postgresql"
+            if postgres:
+                conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK})
+                conn.commit()
+            try:
+                from alembic import command
+
+                cfg = alembic_config(url)
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+                conn.commit()
+            finally:
+                if postgres:
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _MIGRATION_LOCK})
+                    conn.commit()
+    finally:
+        engine.dispose()
+
+
+def current_revision(url: str) -> str | None:
+    engine = sa.create_engine(sync_url(url), poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            from alembic.runtime.migration import MigrationContext
+
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
