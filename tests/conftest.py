@@ -1,0 +1,140 @@
+"""Shared fixtures: a migrated database on SQLite and on PostgreSQL, the loaded Hartford plan.
+
+Storage tests take the `database_url` fixture and run once on each database. PostgreSQL is the
+server named by PLANBOT_TEST_POSTGRES_URL (default: the local one, database `test`); where none
+answers those tests skip, except in CI (CI or PLANBOT_REQUIRE_POSTGRES set), where a skipped
+PostgreSQL test fails the run."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from models.db import create_engine, session_scope, sync_url, upgrade
+from models.planfile import read_plan_file
+from models.plans import load_plan
+
+POSTGRES_URL = os.environ.get(
+    "PLANBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_POSTGRES = bool(os.environ.get("CI") or os.environ.get("PLANBOT_REQUIRE_POSTGRES"))
+PERIOD = "2026-10"
+
+_skipped_postgres: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and "postgres" in report.keywords:
+        _skipped_postgres.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if REQUIRE_POSTGRES and _skipped_postgres:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
+    if REQUIRE_POSTGRES and _skipped_postgres:
+        terminalreporter.write_line(
+            f"FAILED: {len(_skipped_postgres)} PostgreSQL tests were skipped, and this run "
+            f"requires PostgreSQL (CI or PLANBOT_REQUIRE_POSTGRES is set); is {POSTGRES_URL} up?",
+            red=True,
+        )
+
+
+# --- databases ------------------------------------------------------------------------------
+
+
+def _postgres_admin() -> sa.Engine:
+    return sa.create_engine(sync_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh database on the PostgreSQL server for this test run, migrated to head."""
+    admin = _postgres_admin()
+    name = f"planbot_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc.orig}")
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "planbot.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def _truncate_all(url: str) -> None:
+    engine = sa.create_engine(sync_url(url))
+    with engine.begin() as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                sa.text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+        ]
+        conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty, migrated database: a SQLite file, then the PostgreSQL test database."""
+    if request.param == "sqlite":
+        path = tmp_path / "planbot.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_database")
+    _truncate_all(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """SQLite only, for tests of behaviour that does not depend on the database."""
+    path = tmp_path / "planbot.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def hartford(engine: AsyncEngine) -> int:
+    """The bundled Hartford plan, loaded; returns the plan id."""
+    async with session_scope(engine) as session:
+        result = await load_plan(session, read_plan_file(), period=PERIOD)
+    return result.plan_id
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    """Run a coroutine from a sync test."""
+    return asyncio.run(coro)
