@@ -1,0 +1,253 @@
+"""The questions behind every answer: numbers that add up, a fixed number of statements, lookup."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+
+from models.db import session_scope
+from models.export import export_rows, render_export
+from models.lookup import load_directory
+from models.plans import load_plan, set_owners
+from models.queries import (
+    department_summary,
+    goal_summary,
+    goals_overview,
+    initiative_history,
+    missing_departments,
+)
+from models.samples import add_sample_updates
+from models.status import Status
+from models.synthetic import synthetic_plan
+from models.tables import Department, Initiative, InitiativeGoal, Update
+
+PERIOD = "2026-10"
+
+
+@contextmanager
+def count_statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def _with_samples(engine: AsyncEngine, plan_id: int) -> None:
+    async with session_scope(engine) as session:
+        await add_sample_updates(session, plan_id, "2026-05", 6)
+
+
+async def test_goal_summary_numbers_add_up(engine: AsyncEngine, hartford: int) -> None:
+    await _with_samples(engine, hartford)
+    async with session_scope(engine) as session:
+        directory = await load_directory(session, hartford)
+        safety = directory.goal(directory.resolve("safety").target)  # type: ignore[arg-type]
+        summary = await goal_summary(session, safety, PERIOD)
+        aligned = (
+            await session.exec(
+                select(sa.func.count())
+                .select_from(InitiativeGoal)
+                .where(InitiativeGoal.goal_id == safety.id)
+            )
+        ).one()
+        # The truth, computed the slow way: each aligned initiative's newest update.
+        truth: Counter[Status | None] = Counter()
+        for initiative_id in (
+            await session.exec(
+                select(InitiativeGoal.initiative_id).where(InitiativeGoal.goal_id == safety.id)
+            )
+        ).all():
+            latest = (
+                await session.exec(
+                    select(Update.status)
+                    .where(Update.initiative_id == initiative_id)
+                    .order_by(Update.period.desc(), Update.received_at.desc(), Update.id.desc())  # type: ignore[attr-defined,union-attr]
+                )
+            ).first()
+            truth[latest] += 1
+    assert summary.counts.total == aligned == 16
+    assert dict(summary.counts.by_status) == dict(truth)
+    assert sum(line.counts.total for line in summary.departments) == aligned
+    assert {line.department.key for line in summary.departments} >= {"fire", "police", "ests"}
+    assert all(line.status in (Status.AT_RISK, Status.OFF_TRACK) for line in summary.attention)
+    assert len(summary.attention) == truth[Status.AT_RISK] + truth[Status.OFF_TRACK]
+    assert {d.key for d in summary.missing} == {
+        line.department.key for line in summary.departments if not line.reported
+    }
+
+
+async def test_department_summary_shows_latest_and_who(engine: AsyncEngine, hartford: int) -> None:
+    async with session_scope(engine) as session:
+        fire = (await session.exec(select(Department).where(Department.key == "fire"))).one()
+        await set_owners(session, fire, ["U0CHIEF"])
+        three = (
+            await session.exec(
+                select(Initiative).where(
+                    Initiative.department_id == fire.id, Initiative.number == 3
+                )
+            )
+        ).one()
+        for period, status, note, day in [
+            ("2026-09", Status.ON_TRACK, "first", 2),
+            ("2026-10", Status.AT_RISK, "older row", 3),
+            ("2026-10", Status.OFF_TRACK, "correction wins", 4),
+        ]:
+            session.add(
+                Update(
+                    initiative_id=three.id,
+                    period=period,
+                    status=status,
+                    percent=40,
+                    note=note,
+                    author="U0CHIEF",
+                    source="form",
+                    received_at=datetime(2026, 11, day, tzinfo=UTC),
+                )
+            )
+    async with session_scope(engine) as session:
+        summary = await department_summary(session, fire, PERIOD)
+        history = await initiative_history(session, fire, 3)
+        missing = await initiative_history(session, fire, 99)
+    assert summary.department.owners == ("U0CHIEF",)
+    assert [line.number for line in summary.initiatives] == [1, 2, 3, 4, 5, 6]
+    line = summary.initiatives[2]
+    assert line.status == Status.OFF_TRACK and line.latest is not None
+    assert line.latest.note == "correction wins" and line.latest.author == "U0CHIEF"
+    assert summary.reported and line.reported and not summary.initiatives[0].reported
+    assert summary.counts[None] == 5 and summary.counts[Status.OFF_TRACK] == 1
+    assert history is not None
+    assert [u.note for u in history.updates] == ["correction wins", "older row", "first"]
+    assert missing is None
+
+
+async def test_overview_and_missing_agree(engine: AsyncEngine, hartford: int) -> None:
+    await _with_samples(engine, hartford)
+    async with session_scope(engine) as session:
+        overview = await goals_overview(session, hartford, PERIOD)
+        report = await missing_departments(session, hartford, PERIOD)
+        reported_initiatives = set(
+            (await session.exec(select(Update.initiative_id).where(Update.period == PERIOD))).all()
+        )
+        links = (
+            await session.exec(select(InitiativeGoal.goal_id, InitiativeGoal.initiative_id))
+        ).all()
+    per_goal = Counter(goal for goal, _ in links)
+    reporting = Counter(goal for goal, initiative in links if initiative in reported_initiatives)
+    assert len(overview.goals) == 10
+    assert sum(line.counts.total for line in overview.goals) == len(links)
+    directory_ids = {}
+    async with session_scope(engine) as session:
+        directory = await load_directory(session, hartford)
+        directory_ids = {g.key: g.id for g in directory.goals.values()}
+    for line in overview.goals:
+        assert line.counts.total == per_goal[directory_ids[line.goal.key]]
+        assert line.reporting == reporting[directory_ids[line.goal.key]]
+    assert report.expected == 18  # the Mayor's Office has no initiatives of its own
+    assert 0 < len(report.missing) < 18
+    assert report.reported == 18 - len(report.missing)
+
+
+async def test_export_has_every_initiative(engine: AsyncEngine, hartford: int) -> None:
+    await _with_samples(engine, hartford)
+    async with session_scope(engine) as session:
+        rows = await export_rows(session, hartford, PERIOD)
+    assert len(rows) == 87
+    assert all(row.goals for row in rows)
+    csv_text = render_export(rows, "csv")
+    assert csv_text.splitlines()[0].startswith("department_key,department_name,number")
+    assert len(csv_text.splitlines()) == 88
+    assert render_export(rows, "json").count('"department_key"') == 87
+
+
+QUESTIONS = ("goal", "department", "overview", "missing", "history", "export", "directory")
+
+
+async def _statements_per_question(engine: AsyncEngine, plan_id: int) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    async with session_scope(engine) as session:
+        directory = await load_directory(session, plan_id)
+        goal = next(iter(directory.goals.values()))
+        department = next(iter(directory.departments.values()))
+        calls = {
+            "goal": lambda: goal_summary(session, goal, PERIOD),
+            "department": lambda: department_summary(session, department, PERIOD),
+            "overview": lambda: goals_overview(session, plan_id, PERIOD),
+            "missing": lambda: missing_departments(session, plan_id, PERIOD),
+            "history": lambda: initiative_history(session, department, 1),
+            "export": lambda: export_rows(session, plan_id, PERIOD),
+            "directory": lambda: load_directory(session, plan_id),
+        }
+        for name in QUESTIONS:
+            with count_statements(engine) as seen:
+                await calls[name]()
+            counts[name] = len(seen)
+    return counts
+
+
+async def test_statement_count_does_not_grow_with_the_plan(engine: AsyncEngine) -> None:
+    async with session_scope(engine) as session:
+        small = await load_plan(session, synthetic_plan(3, 2, 4, seed=1), period=PERIOD)
+    async with session_scope(engine) as session:
+        await add_sample_updates(session, small.plan_id, "2026-08", 3)
+    small_counts = await _statements_per_question(engine, small.plan_id)
+    async with session_scope(engine) as session:
+        large = await load_plan(session, synthetic_plan(40, 25, 12, seed=2), period=PERIOD)
+    async with session_scope(engine) as session:
+        await add_sample_updates(session, large.plan_id, "2026-08", 3)
+    large_counts = await _statements_per_question(engine, large.plan_id)
+    assert large_counts == small_counts
+    assert small_counts["goal"] <= 3 and small_counts["department"] <= 2
+
+
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [
+        ("safety", "safety"),
+        ("SAFETY", "safety"),
+        ("sfety", "safety"),
+        ("Public Safety", "safety"),
+        ("educaton", "education"),
+        ("quality of life", "quality-of-life"),
+        ("fire", "fire"),
+        ("HFD", "fire"),
+        ("dpw", "dpw"),
+        ("Health & Human Services", "hhs"),
+        ("health and human services", "hhs"),
+        ("mhis", "mhis"),
+        ("polce", "police"),
+    ],
+)
+async def test_lookup_finds_what_was_meant(
+    engine: AsyncEngine, hartford: int, typed: str, key: str
+) -> None:
+    async with session_scope(engine) as session:
+        directory = await load_directory(session, hartford)
+    found = directory.resolve(typed)
+    assert found.target is not None and found.target.key == key
+
+
+async def test_lookup_suggests_when_unsure(engine: AsyncEngine, hartford: int) -> None:
+    async with session_scope(engine) as session:
+        directory = await load_directory(session, hartford)
+    nothing = directory.resolve("zzzzzz")
+    assert nothing.target is None and nothing.suggestions == ()
+    unsure = directory.resolve("finanse department")
+    assert unsure.target is not None or unsure.suggestions
+    vague = directory.resolve("educ")
+    assert vague.target is None
+    assert "education" in [t.key for t in vague.suggestions]
+    only_goals = directory.resolve("fire", kinds=("goal",))
+    assert only_goals.target is None
