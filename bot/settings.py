@@ -1,0 +1,146 @@
+"""Settings from the environment and `.env`: one place, checked at start-up."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from models.db import DEFAULT_DATABASE_URL, DatabaseUrlError, async_url
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message is one line naming it."""
+
+
+def _env(name: str) -> Any:
+    return AliasChoices(name, name.lower())
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=_env("SLACK_SIGNING_SECRET")
+    )
+    slack_app_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
+    database_url: SecretStr = Field(
+        SecretStr(DEFAULT_DATABASE_URL), validation_alias=_env("DATABASE_URL")
+    )
+    timezone: str = Field("America/New_York", validation_alias=_env("PLANBOT_TIMEZONE"))
+    updates_channel: str | None = Field(None, validation_alias=_env("PLANBOT_UPDATES_CHANNEL"))
+    digest_channel: str | None = Field(None, validation_alias=_env("PLANBOT_DIGEST_CHANNEL"))
+    admins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), validation_alias=_env("PLANBOT_ADMINS")
+    )
+    host: str = Field("0.0.0.0", validation_alias=_env("HOST"))
+    port: int = Field(3000, ge=1, le=65535, validation_alias=_env("PORT"))
+    log_format: str = Field("auto", validation_alias=_env("PLANBOT_LOG_FORMAT"))
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: SecretStr) -> SecretStr:
+        try:
+            async_url(value.get_secret_value())
+        except DatabaseUrlError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a known time zone") from None
+        return value
+
+    @field_validator("updates_channel", "digest_channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL_ID.match(value.strip()):
+            raise ValueError("must be a channel id such as C0123ABCD (not a #name)")
+        return None if value is None else value.strip()
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _admins(cls, value: Any) -> tuple[str, ...]:
+        if isinstance(value, str):
+            value = [part for part in re.split(r"[\s,]+", value) if part]
+        ids = tuple(value or ())
+        bad = [i for i in ids if not _USER_ID.match(i)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a Slack user id such as U0123ABCD")
+        return ids
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value not in ("auto", "json", "text"):
+            raise ValueError("must be auto, json or text")
+        return value
+
+    @property
+    def database(self) -> str:
+        return self.database_url.get_secret_value()
+
+    def is_admin(self, user_id: str) -> bool:
+        return user_id in self.admins
+
+    def require_slack(self, *, socket_mode: bool) -> None:
+        """Serving needs the bot token, and the signing secret (HTTP) or app token (Socket Mode)."""
+        needed = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if socket_mode else "SLACK_SIGNING_SECRET"]
+        values = {
+            "SLACK_BOT_TOKEN": self.slack_bot_token,
+            "SLACK_APP_TOKEN": self.slack_app_token,
+            "SLACK_SIGNING_SECRET": self.slack_signing_secret,
+        }
+        for name in needed:
+            if values[name] is None or not values[name].get_secret_value():  # type: ignore[union-attr]
+                raise SettingsError(f"setting {name} is missing: it is needed to serve Slack")
+
+
+_NAMES = {
+    "slack_bot_token": "SLACK_BOT_TOKEN",
+    "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "slack_app_token": "SLACK_APP_TOKEN",
+    "slack_api_url": "SLACK_API_URL",
+    "database_url": "DATABASE_URL",
+    "timezone": "PLANBOT_TIMEZONE",
+    "updates_channel": "PLANBOT_UPDATES_CHANNEL",
+    "digest_channel": "PLANBOT_DIGEST_CHANNEL",
+    "admins": "PLANBOT_ADMINS",
+    "host": "HOST",
+    "port": "PORT",
+    "log_format": "PLANBOT_LOG_FORMAT",
+}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; a bad one raises SettingsError with one line naming it (and never
+    echoing a secret's value)."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        name = _NAMES.get(field, field.upper())
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"setting {name} is malformed: {message}") from None
