@@ -1,0 +1,862 @@
+"""A stand-in for Slack's Web API on loopback, for tests and the bot's local mode.
+
+Slack cannot be reached from the machines this bot is developed and tested on, so
+`SlackStandin` runs a real HTTP server (aiohttp.web) on ``127.0.0.1`` with a random free
+port.  Point ``slack_sdk.web.async_client.AsyncWebClient(base_url=standin.base_url)`` (or
+Bolt's ``AsyncApp(client=...)``) at it and the app talks to it exactly as it would to
+``https://slack.com/api/``.
+
+What it does:
+
+* Answers ``/api/<method>`` (GET or POST; query string, form-encoded, multipart or JSON
+  bodies).  slack_sdk sends blocks-bearing calls (``chat.postMessage``, ``chat.update``,
+  ``views.*``) as JSON, several others (``conversations.open``,
+  ``files.getUploadURLExternal``, ``files.completeUploadExternal``) as *query-string*
+  parameters on a POST with an empty form body, and reads (``conversations.history``,
+  ``users.info``) as GET.  All of these are merged into one ``args`` dict; JSON-encoded
+  strings under ``blocks``/``attachments``/``metadata``/``view``/``files``/... are decoded.
+* Records every call as a `Call` in ``calls`` (posts to response URLs go to ``responses``).
+* Keeps just enough state to be coherent: posted messages per channel (history, replies,
+  update, delete), views (``home_views`` per user), uploaded file bytes (``uploads``).
+* Lets a test queue faults per method (`Fault`): HTTP 429 with ``Retry-After``, 5xx, a
+  dropped connection, or a Slack ``{"ok": false, "error": ...}``.
+* Optionally enforces ``chat.postMessage`` rate limits (see `SlackStandin.enforce_rate_limits`).
+
+Any method it does not know answers ``{"ok": true}`` so the app never crashes on a call we
+forgot to model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from types import TracebackType
+from typing import Any, Literal, Self
+
+from aiohttp import web
+
+__all__ = ["Call", "Fault", "SlackStandin"]
+
+BOT_ID = "BPLANBOT"
+APP_ID = "APLANBOT"
+
+# Argument names whose values slack_sdk (or an app) may send as JSON-encoded strings.
+_JSON_KEYS = frozenset(
+    {
+        "attachments",
+        "blocks",
+        "files",
+        "metadata",
+        "unfurls",
+        "user_auth_blocks",
+        "view",
+    }
+)
+
+FaultKind = Literal["rate_limited", "server_error", "drop", "error"]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One injected failure, consumed by the next call of the method it was queued for."""
+
+    kind: FaultKind
+    status: int = 200
+    retry_after: int = 1
+    error_name: str = ""
+
+    @classmethod
+    def rate_limited(cls, retry_after: int = 1) -> Self:
+        """HTTP 429, ``Retry-After: <retry_after>``, ``{"ok": false, "error": "ratelimited"}``."""
+        return cls(
+            kind="rate_limited",
+            status=429,
+            retry_after=max(1, int(retry_after)),
+            error_name="ratelimited",
+        )
+
+    @classmethod
+    def server_error(cls, status: int = 500) -> Self:
+        """HTTP ``status`` (5xx) with the plain-text body ``internal error``."""
+        return cls(kind="server_error", status=status)
+
+    @classmethod
+    def drop(cls) -> Self:
+        """Close the connection without answering (the client sees ServerDisconnectedError)."""
+        return cls(kind="drop", status=0)
+
+    @classmethod
+    def error(cls, name: str) -> Self:
+        """HTTP 200 with ``{"ok": false, "error": name}``, e.g. ``channel_not_found``."""
+        return cls(kind="error", status=200, error_name=name)
+
+
+@dataclass
+class Call:
+    """One request the stand-in received, and how it answered."""
+
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    at: float
+    status: int
+    response: dict[str, Any] | None = None  # the JSON we answered, if the answer was JSON
+
+    @property
+    def ok(self) -> bool:
+        """HTTP 200 and, for a JSON answer, ``"ok": true``."""
+        if self.status != 200:
+            return False
+        return self.response is None or bool(self.response.get("ok", True))
+
+
+@dataclass
+class _Reply:
+    status: int = 200
+    body: dict[str, Any] | None = None
+    text: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+
+    def to_response(self, request: web.Request) -> web.StreamResponse:
+        if self.drop:
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=200)
+        if self.body is not None:
+            return web.json_response(self.body, status=self.status, headers=self.headers)
+        return web.Response(status=self.status, text=self.text or "", headers=self.headers)
+
+
+def _ok(**payload: Any) -> _Reply:
+    return _Reply(body={"ok": True, **payload})
+
+
+def _fail(error: str) -> _Reply:
+    return _Reply(body={"ok": False, "error": error})
+
+
+@dataclass
+class _Bucket:
+    """Token bucket: holds at most ``capacity`` tokens, refilled at ``rate`` per second."""
+
+    rate: float
+    capacity: float
+    tokens: float
+    stamp: float
+
+    def wait(self, now: float) -> float:
+        elapsed = max(0.0, now - self.stamp)
+        self.tokens = min(self.capacity, self.tokens + elapsed * self.rate)
+        self.stamp = max(self.stamp, now)
+        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        self.tokens -= 1.0
+
+
+def _decode_json_values(args: dict[str, Any]) -> dict[str, Any]:
+    for key in _JSON_KEYS & args.keys():
+        value = args[key]
+        if isinstance(value, str) and value.strip()[:1] in ("[", "{"):
+            with contextlib.suppress(ValueError):
+                args[key] = json.loads(value)
+    return args
+
+
+async def _read_args(request: web.Request) -> dict[str, Any]:
+    """Merge query-string parameters and the body (JSON, form or multipart) into one dict."""
+    args: dict[str, Any] = dict(request.query.items())
+    if request.method != "GET" and request.can_read_body:
+        ctype = request.content_type
+        if ctype == "application/json":
+            raw = await request.read()
+            if raw.strip():
+                body = json.loads(raw)
+                if isinstance(body, dict):
+                    args.update(body)
+                else:
+                    args["_body"] = body
+        elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            form = await request.post()
+            for key, value in form.items():
+                if isinstance(value, web.FileField):
+                    args[key] = value.file.read()
+                else:
+                    args[key] = value
+        else:
+            raw = await request.read()
+            if raw:
+                args["_body"] = raw
+    return _decode_json_values(args)
+
+
+def _bearer(request: web.Request) -> str | None:
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip() or None
+    return None
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def _ts_key(ts: Any) -> Decimal:
+    try:
+        return Decimal(str(ts))
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+class SlackStandin:
+    """A loopback HTTP server answering Slack Web API calls (see the module docstring).
+
+    Use as ``async with SlackStandin() as slack: client = AsyncWebClient(token=...,
+    base_url=slack.base_url)``.  Everything runs on the caller's event loop.
+    """
+
+    def __init__(
+        self,
+        *,
+        bot_user_id: str = "UPLANBOT",
+        team_id: str = "T0PLAN",
+        users: dict[str, str] | None = None,
+    ) -> None:
+        self.bot_user_id = bot_user_id
+        self.team_id = team_id
+        self.team_domain = "planbot-local"
+        self.users: dict[str, str] = dict(users or {})
+        self.calls: list[Call] = []
+        self.responses: list[Call] = []
+        self.messages: dict[str, list[dict[str, Any]]] = {}
+        self.ephemerals: list[dict[str, Any]] = []
+        self.views: dict[str, dict[str, Any]] = {}
+        self.home_views: dict[str, dict[str, Any]] = {}
+        self.uploads: dict[str, bytes] = {}
+        self.files: dict[str, dict[str, Any]] = {}
+        self._faults: dict[str, deque[Fault]] = {}
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+        self._last_ts_us = 0
+        self._seq = 0
+        self._channel_rate: float | None = None
+        self._workspace_rate: float | None = None
+        self._channel_buckets: dict[str, _Bucket] = {}
+        self._workspace_bucket: _Bucket | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        """Bind 127.0.0.1 on a free port and start serving."""
+        if self._runner is not None:
+            return
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/api/{method}", self._handle_api)
+        app.router.add_post("/response/{name}", self._handle_response)
+        app.router.add_post("/upload/{file_id}", self._handle_upload)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self._runner = runner
+        self._port = int(runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        """Stop serving and release the port (state stays readable)."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+        self._runner = None
+        self._port = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    @property
+    def origin(self) -> str:
+        """``http://127.0.0.1:PORT`` (only while started)."""
+        if self._port is None:
+            raise RuntimeError("SlackStandin is not started")
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
+    def base_url(self) -> str:
+        """The Web API base URL to hand to AsyncWebClient: ``http://127.0.0.1:PORT/api/``."""
+        return f"{self.origin}/api/"
+
+    def response_url(self, name: str = "r") -> str:
+        """A URL that records what is POSTed to it (Bolt's ``respond()``) in ``responses``."""
+        return f"{self.origin}/response/{name}"
+
+    # ----------------------------------------------------------------- test helpers
+
+    def calls_to(self, method: str) -> list[Call]:
+        """Every recorded call of ``method`` (successful or not), in order."""
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Wait until at least ``count`` successful calls of ``method`` were answered.
+
+        ``method="response"`` waits on ``responses`` (posts to any response URL) instead.
+        Returns the successful calls; raises AssertionError on timeout.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            if method == "response":
+                done = [c for c in self.responses if c.ok]
+            else:
+                done = [c for c in self.calls if c.method == method and c.ok]
+            if len(done) >= count:
+                return done
+            if time.monotonic() >= deadline:
+                seen = [f"{c.method}:{c.status}" for c in [*self.calls, *self.responses]]
+                raise AssertionError(
+                    f"timed out after {timeout}s waiting for {count} successful {method!r} "
+                    f"call(s), got {len(done)}; seen: {seen}"
+                )
+            await asyncio.sleep(0.01)
+
+    def inject(self, method: str, *faults: Fault) -> None:
+        """Queue faults for the next calls of ``method``, consumed one per call in order.
+
+        ``method`` is a Web API method name, ``"upload"`` for posts to upload URLs, or
+        ``"response"`` for posts to response URLs.
+        """
+        self._faults.setdefault(method, deque()).extend(faults)
+
+    def reset(self) -> None:
+        """Forget recorded calls, responses and pending faults (keeps messages, views, files)."""
+        self.calls.clear()
+        self.responses.clear()
+        self._faults.clear()
+
+    def enforce_rate_limits(
+        self,
+        per_channel_per_second: float | None,
+        per_workspace_per_second: float | None,
+    ) -> None:
+        """Rate-limit ``chat.postMessage`` (``None`` disables a limit).
+
+        Token buckets: one per channel and one for the workspace, each holding at most
+        ``max(1, rate)`` tokens (so a burst of ``rate`` posts is allowed) and refilled
+        continuously at ``rate`` per second.  A post needs a token from both buckets; if
+        either is empty it is answered HTTP 429, ``Retry-After: ceil(wait)`` (at least 1) and
+        ``{"ok": false, "error": "ratelimited"}``, and consumes nothing.  Calling this again
+        starts with full buckets.
+        """
+        self._channel_rate = per_channel_per_second
+        self._workspace_rate = per_workspace_per_second
+        self._channel_buckets = {}
+        self._workspace_bucket = (
+            self._new_bucket(per_workspace_per_second) if per_workspace_per_second else None
+        )
+
+    def seed_message(
+        self,
+        channel: str,
+        text: str,
+        *,
+        user: str,
+        thread_ts: str | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """Store a message as if ``user`` had posted it (for history/replies); returns it."""
+        message: dict[str, Any] = {
+            "type": "message",
+            "ts": self._next_ts(),
+            "user": user,
+            "text": text,
+            "team": self.team_id,
+            **extra,
+        }
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        self._store(self._resolve_channel(channel), message)
+        return message
+
+    # ----------------------------------------------------------------- HTTP handlers
+
+    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        args = await _read_args(request)
+        token = _bearer(request) or (
+            args.get("token") if isinstance(args.get("token"), str) else None
+        )
+        reply = self._fault_reply(method)
+        if reply is None and method == "chat.postMessage":
+            reply = self._rate_limit_reply(args)
+        if reply is None:
+            reply = self._answer(method, args)
+        self.calls.append(
+            Call(
+                method=method,
+                args=args,
+                token=token,
+                at=time.monotonic(),
+                status=0 if reply.drop else reply.status,
+                response=reply.body,
+            )
+        )
+        return reply.to_response(request)
+
+    async def _handle_response(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        args = await _read_args(request)
+        reply = self._fault_reply("response") or _Reply(text="ok")
+        self.responses.append(
+            Call(
+                method=f"response:{name}",
+                args=args,
+                token=_bearer(request),
+                at=time.monotonic(),
+                status=0 if reply.drop else reply.status,
+                response=reply.body,
+            )
+        )
+        return reply.to_response(request)
+
+    async def _handle_upload(self, request: web.Request) -> web.StreamResponse:
+        file_id = request.match_info["file_id"]
+        content = b""
+        if request.content_type == "multipart/form-data":
+            form = await request.post()
+            for value in form.values():
+                if isinstance(value, web.FileField):
+                    content = value.file.read()
+                    break
+                content = str(value).encode()
+        else:
+            content = await request.read()
+        reply = self._fault_reply("upload")
+        if reply is None:
+            self.uploads[file_id] = content
+            reply = _Reply(text=f"OK - {len(content)}")
+        self.calls.append(
+            Call(
+                method="upload",
+                args={"file_id": file_id, "length": len(content)},
+                token=_bearer(request),
+                at=time.monotonic(),
+                status=0 if reply.drop else reply.status,
+            )
+        )
+        return reply.to_response(request)
+
+    def _fault_reply(self, method: str) -> _Reply | None:
+        queue = self._faults.get(method)
+        if not queue:
+            return None
+        fault = queue.popleft()
+        if fault.kind == "rate_limited":
+            return _Reply(
+                status=429,
+                body={"ok": False, "error": "ratelimited"},
+                headers={"Retry-After": str(fault.retry_after)},
+            )
+        if fault.kind == "server_error":
+            return _Reply(status=fault.status, text="internal error")
+        if fault.kind == "drop":
+            return _Reply(status=0, drop=True)
+        return _fail(fault.error_name)
+
+    def _new_bucket(self, rate: float) -> _Bucket:
+        capacity = max(1.0, rate)
+        return _Bucket(rate=rate, capacity=capacity, tokens=capacity, stamp=time.monotonic())
+
+    def _rate_limit_reply(self, args: dict[str, Any]) -> _Reply | None:
+        now = time.monotonic()
+        buckets: list[_Bucket] = []
+        if self._channel_rate:
+            channel = self._resolve_channel(str(args.get("channel", "")))
+            bucket = self._channel_buckets.get(channel)
+            if bucket is None:
+                bucket = self._channel_buckets[channel] = self._new_bucket(self._channel_rate)
+            buckets.append(bucket)
+        if self._workspace_bucket is not None:
+            buckets.append(self._workspace_bucket)
+        wait = max((b.wait(now) for b in buckets), default=0.0)
+        if wait > 0:
+            return _Reply(
+                status=429,
+                body={"ok": False, "error": "ratelimited"},
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
+        for bucket in buckets:
+            bucket.take()
+        return None
+
+    # ----------------------------------------------------------------- Slack methods
+
+    def _answer(self, method: str, args: dict[str, Any]) -> _Reply:
+        handler = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._chat_post_message,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.update": self._chat_update,
+            "chat.delete": self._chat_delete,
+            "chat.getPermalink": self._chat_get_permalink,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
+            "conversations.open": self._conversations_open,
+            "conversations.info": self._conversations_info,
+            "reactions.add": self._reactions_add,
+            "users.info": self._users_info,
+            "users.list": self._users_list,
+            "views.open": self._views_open,
+            "views.push": self._views_open,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
+            "files.getUploadURLExternal": self._files_get_upload_url,
+            "files.completeUploadExternal": self._files_complete_upload,
+        }.get(method)
+        if handler is None:
+            return _ok()
+        return handler(args)
+
+    def _auth_test(self, args: dict[str, Any]) -> _Reply:
+        return _ok(
+            url=f"https://{self.team_domain}.slack.com/",
+            team="Plan Bot Local",
+            user="planbot",
+            team_id=self.team_id,
+            user_id=self.bot_user_id,
+            bot_id=BOT_ID,
+            is_enterprise_install=False,
+        )
+
+    def _chat_post_message(self, args: dict[str, Any]) -> _Reply:
+        channel = self._resolve_channel(str(args.get("channel", "")))
+        if not channel:
+            return _fail("channel_not_found")
+        if not any(args.get(k) for k in ("text", "blocks", "attachments", "markdown_text")):
+            return _fail("no_text")
+        message: dict[str, Any] = {
+            "type": "message",
+            "ts": self._next_ts(),
+            "user": self.bot_user_id,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "team": self.team_id,
+            "text": args.get("text") or args.get("markdown_text") or "",
+            "blocks": args.get("blocks") or [],
+        }
+        for key in ("attachments", "metadata"):
+            if args.get(key):
+                message[key] = args[key]
+        thread_ts = args.get("thread_ts")
+        if thread_ts:
+            message["thread_ts"] = str(thread_ts)
+        self._store(channel, message)
+        return _ok(channel=channel, ts=message["ts"], message=dict(message))
+
+    def _chat_post_ephemeral(self, args: dict[str, Any]) -> _Reply:
+        channel = self._resolve_channel(str(args.get("channel", "")))
+        ts = self._next_ts()
+        self.ephemerals.append(
+            {
+                "channel": channel,
+                "user": args.get("user"),
+                "ts": ts,
+                "text": args.get("text", ""),
+                "blocks": args.get("blocks") or [],
+                "thread_ts": args.get("thread_ts"),
+            }
+        )
+        return _ok(message_ts=ts)
+
+    def _chat_update(self, args: dict[str, Any]) -> _Reply:
+        channel = self._resolve_channel(str(args.get("channel", "")))
+        message = self._find(channel, str(args.get("ts", "")))
+        if message is None:
+            return _fail("message_not_found")
+        for key in ("text", "blocks", "attachments", "metadata"):
+            if key in args:
+                message[key] = args[key]
+        message["edited"] = {"user": self.bot_user_id, "ts": self._next_ts()}
+        return _ok(
+            channel=channel, ts=message["ts"], text=message.get("text", ""), message=dict(message)
+        )
+
+    def _chat_delete(self, args: dict[str, Any]) -> _Reply:
+        channel = self._resolve_channel(str(args.get("channel", "")))
+        message = self._find(channel, str(args.get("ts", "")))
+        if message is None:
+            return _fail("message_not_found")
+        self.messages[channel].remove(message)
+        return _ok(channel=channel, ts=message["ts"])
+
+    def _chat_get_permalink(self, args: dict[str, Any]) -> _Reply:
+        channel = self._resolve_channel(str(args.get("channel", "")))
+        ts = str(args.get("message_ts", ""))
+        return _ok(channel=channel, permalink=self.permalink(channel, ts))
+
+    def permalink(self, channel: str, ts: str) -> str:
+        """The permalink chat.getPermalink answers for a message."""
+        return f"https://{self.team_domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
+    def _present(self, message: dict[str, Any], with_metadata: bool) -> dict[str, Any]:
+        shown = dict(message)
+        if not with_metadata:
+            shown.pop("metadata", None)
+        return shown
+
+    def _page(
+        self, items: list[dict[str, Any]], args: dict[str, Any], with_metadata: bool
+    ) -> _Reply:
+        oldest = args.get("oldest")
+        latest = args.get("latest")
+        inclusive = _truthy(args.get("inclusive", False))
+        if oldest not in (None, ""):
+            low = _ts_key(oldest)
+            items = [
+                m
+                for m in items
+                if _ts_key(m["ts"]) > low or (inclusive and _ts_key(m["ts"]) == low)
+            ]
+        if latest not in (None, ""):
+            high = _ts_key(latest)
+            items = [
+                m
+                for m in items
+                if _ts_key(m["ts"]) < high or (inclusive and _ts_key(m["ts"]) == high)
+            ]
+        limit = max(1, _int(args.get("limit"), 100))
+        start = max(0, _int(args.get("cursor"), 0))
+        page = items[start : start + limit]
+        more = start + limit < len(items)
+        return _ok(
+            messages=[self._present(m, with_metadata) for m in page],
+            has_more=more,
+            response_metadata={"next_cursor": str(start + limit) if more else ""},
+        )
+
+    def _conversations_history(self, args: dict[str, Any]) -> _Reply:
+        channel = self._resolve_channel(str(args.get("channel", "")))
+        top = [
+            m
+            for m in self.messages.get(channel, [])
+            if m.get("thread_ts") in (None, m["ts"]) or m.get("reply_broadcast")
+        ]
+        newest_first = sorted(top, key=lambda m: _ts_key(m["ts"]), reverse=True)
+        return self._page(newest_first, args, _truthy(args.get("include_all_metadata", False)))
+
+    def _conversations_replies(self, args: dict[str, Any]) -> _Reply:
+        channel = self._resolve_channel(str(args.get("channel", "")))
+        ts = str(args.get("ts", ""))
+        parent = self._find(channel, ts)
+        if parent is None:
+            return _fail("thread_not_found")
+        replies = [
+            m for m in self.messages.get(channel, []) if m.get("thread_ts") == ts and m["ts"] != ts
+        ]
+        thread = [parent, *sorted(replies, key=lambda m: _ts_key(m["ts"]))]
+        return self._page(thread, args, _truthy(args.get("include_all_metadata", False)))
+
+    def _conversations_open(self, args: dict[str, Any]) -> _Reply:
+        if args.get("channel"):
+            return _ok(channel={"id": str(args["channel"])})
+        users = [u.strip() for u in str(args.get("users", "")).split(",") if u.strip()]
+        if not users:
+            return _fail("users_list_not_supplied")
+        if len(users) == 1:
+            return _ok(channel={"id": "D" + users[0], "is_im": True, "user": users[0]})
+        return _ok(channel={"id": "G" + "".join(sorted(users)), "is_mpim": True})
+
+    def _conversations_info(self, args: dict[str, Any]) -> _Reply:
+        channel = self._resolve_channel(str(args.get("channel", "")))
+        if channel.startswith("D"):
+            return _ok(channel={"id": channel, "is_im": True, "user": channel[1:]})
+        return _ok(
+            channel={"id": channel, "name": channel.lower(), "is_channel": True, "is_member": True}
+        )
+
+    def _reactions_add(self, args: dict[str, Any]) -> _Reply:
+        channel = self._resolve_channel(str(args.get("channel", "")))
+        name = str(args.get("name", ""))
+        message = self._find(channel, str(args.get("timestamp", "")))
+        if message is not None:
+            reactions: list[dict[str, Any]] = message.setdefault("reactions", [])
+            for reaction in reactions:
+                if reaction["name"] == name:
+                    if self.bot_user_id in reaction["users"]:
+                        return _fail("already_reacted")
+                    reaction["users"].append(self.bot_user_id)
+                    reaction["count"] += 1
+                    break
+            else:
+                reactions.append({"name": name, "users": [self.bot_user_id], "count": 1})
+        return _ok()
+
+    def _user(self, user_id: str) -> dict[str, Any]:
+        is_bot = user_id == self.bot_user_id
+        name = "planbot" if is_bot else self.users.get(user_id, user_id.lower())
+        return {
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": name,
+            "real_name": name,
+            "deleted": False,
+            "is_bot": is_bot,
+            "tz": "UTC",
+            "tz_offset": 0,
+            "profile": {"display_name": name, "real_name": name},
+        }
+
+    def _users_info(self, args: dict[str, Any]) -> _Reply:
+        user_id = str(args.get("user", ""))
+        if not user_id:
+            return _fail("user_not_found")
+        return _ok(user=self._user(user_id))
+
+    def _users_list(self, args: dict[str, Any]) -> _Reply:
+        members = [self._user(uid) for uid in [*self.users, self.bot_user_id]]
+        return _ok(members=members, response_metadata={"next_cursor": ""})
+
+    def _make_view(self, view: Any, view_id: str | None = None) -> dict[str, Any]:
+        sent = dict(view) if isinstance(view, dict) else {}
+        vid = view_id or self._new_id("V")
+        stored = {
+            "type": "modal",
+            **sent,
+            "id": vid,
+            "team_id": self.team_id,
+            "app_id": APP_ID,
+            "bot_id": BOT_ID,
+            "hash": f"{int(time.time())}.{self._new_id('h')}",
+            "state": {"values": {}},
+        }
+        self.views[vid] = stored
+        return stored
+
+    def _views_open(self, args: dict[str, Any]) -> _Reply:
+        if not isinstance(args.get("view"), dict):
+            return _fail("invalid_arguments")
+        return _ok(view=self._make_view(args["view"]))
+
+    def _views_update(self, args: dict[str, Any]) -> _Reply:
+        if not isinstance(args.get("view"), dict):
+            return _fail("invalid_arguments")
+        view_id = args.get("view_id")
+        external_id = args.get("external_id")
+        if not view_id and external_id:
+            view_id = next(
+                (v["id"] for v in self.views.values() if v.get("external_id") == external_id), None
+            )
+            if view_id is None:
+                return _fail("not_found")
+        return _ok(view=self._make_view(args["view"], str(view_id) if view_id else None))
+
+    def _views_publish(self, args: dict[str, Any]) -> _Reply:
+        user_id = str(args.get("user_id", ""))
+        if not user_id or not isinstance(args.get("view"), dict):
+            return _fail("invalid_arguments")
+        previous = self.home_views.get(user_id)
+        view = self._make_view(args["view"], previous["id"] if previous else None)
+        self.home_views[user_id] = view
+        return _ok(view=view)
+
+    def _files_get_upload_url(self, args: dict[str, Any]) -> _Reply:
+        if not args.get("filename") or args.get("length") in (None, ""):
+            return _fail("invalid_arguments")
+        file_id = self._new_id("F")
+        self.files[file_id] = {
+            "id": file_id,
+            "name": str(args["filename"]),
+            "title": str(args["filename"]),
+            "size": _int(args["length"], 0),
+        }
+        return _ok(upload_url=f"{self.origin}/upload/{file_id}", file_id=file_id)
+
+    def _files_complete_upload(self, args: dict[str, Any]) -> _Reply:
+        entries = args.get("files")
+        if not isinstance(entries, list) or not entries:
+            return _fail("invalid_arguments")
+        channels = [c for c in str(args.get("channels", "")).split(",") if c]
+        if args.get("channel_id"):
+            channels.insert(0, str(args["channel_id"]))
+        channels = [self._resolve_channel(c) for c in channels]
+        done: list[dict[str, Any]] = []
+        for entry in entries:
+            file_id = str(entry.get("id", "")) if isinstance(entry, dict) else ""
+            if file_id not in self.files:
+                return _fail("file_not_found")
+            info = self.files[file_id]
+            info["title"] = entry.get("title") or info["name"]
+            info["size"] = len(self.uploads.get(file_id, b""))
+            info["user"] = self.bot_user_id
+            info["channels"] = channels
+            info["permalink"] = f"https://{self.team_domain}.slack.com/files/{file_id}"
+            done.append(dict(info))
+        for channel in channels:
+            message: dict[str, Any] = {
+                "type": "message",
+                "ts": self._next_ts(),
+                "user": self.bot_user_id,
+                "bot_id": BOT_ID,
+                "team": self.team_id,
+                "text": str(args.get("initial_comment") or ""),
+                "files": done,
+                "upload": True,
+            }
+            if args.get("thread_ts"):
+                message["thread_ts"] = str(args["thread_ts"])
+            self._store(channel, message)
+        return _ok(files=done)
+
+    # ----------------------------------------------------------------- state helpers
+
+    def _resolve_channel(self, channel: str) -> str:
+        """A user id as channel (chat.postMessage to a user) means their DM, ``D<user>``."""
+        if channel[:1] in ("U", "W") and len(channel) > 1:
+            return "D" + channel
+        return channel
+
+    def _next_ts(self) -> str:
+        """Wall-clock-based, strictly increasing, unique Slack timestamp."""
+        us = max(time.time_ns() // 1000, self._last_ts_us + 1)
+        self._last_ts_us = us
+        return f"{us // 1_000_000}.{us % 1_000_000:06d}"
+
+    def _new_id(self, prefix: str) -> str:
+        self._seq += 1
+        return f"{prefix}{self._seq:08d}"
+
+    def _find(self, channel: str, ts: str) -> dict[str, Any] | None:
+        return next((m for m in self.messages.get(channel, []) if m["ts"] == ts), None)
+
+    def _store(self, channel: str, message: dict[str, Any]) -> None:
+        self.messages.setdefault(channel, []).append(message)
+        thread_ts = message.get("thread_ts")
+        if thread_ts and thread_ts != message["ts"]:
+            parent = self._find(channel, str(thread_ts))
+            if parent is not None:
+                parent["thread_ts"] = parent["ts"]
+                parent["reply_count"] = int(parent.get("reply_count", 0)) + 1
+                parent["latest_reply"] = message["ts"]
+                users = parent.setdefault("reply_users", [])
+                if message.get("user") and message["user"] not in users:
+                    users.append(message["user"])
