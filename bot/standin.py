@@ -321,13 +321,16 @@ class SlackStandin:
     async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         """Wait until at least ``count`` successful calls of ``method`` were answered.
 
-        ``method="response"`` waits on ``responses`` (posts to any response URL) instead.
+        ``method="response"`` waits on ``responses`` (posts to any response URL) instead, and
+        ``"response:<name>"`` on the posts to one response URL.
         Returns the successful calls; raises AssertionError on timeout.
         """
         deadline = time.monotonic() + timeout
         while True:
             if method == "response":
                 done = [c for c in self.responses if c.ok]
+            elif method.startswith("response:"):
+                done = [c for c in self.responses if c.method == method and c.ok]
             else:
                 done = [c for c in self.calls if c.method == method and c.ok]
             if len(done) >= count:

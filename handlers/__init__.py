@@ -1,0 +1,18 @@
+"""Everything that speaks Slack: listeners by surface, and the messages they send."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from handlers.actions import share
+from handlers.commands import plan
+from handlers.context import PlanContext
+from handlers.events import home
+from handlers.people import PeopleNames
+
+
+def register_listeners(app: AsyncApp, ctx: PlanContext) -> None:
+    names = PeopleNames()
+    plan.register(app, ctx)
+    share.register(app, ctx, names)
+    home.register(app, ctx)

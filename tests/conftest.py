@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.workspace import Workspace
 from models.db import create_engine, session_scope, sync_url, upgrade
 from models.planfile import read_plan_file
 from models.plans import load_plan
@@ -138,3 +139,18 @@ async def hartford(engine: AsyncEngine) -> int:
 def run(coro):  # type: ignore[no-untyped-def]
     """Run a coroutine from a sync test."""
     return asyncio.run(coro)
+
+
+# --- a workspace: the real app, signed requests, a stand-in Web API -------------------------
+
+ADMIN = "U0ADMIN"
+COO = "U0COO"
+CHIEF = "U0CHIEF"
+PEOPLE = {ADMIN: "Budget Office", COO: "Chief Operating Officer", CHIEF: "Fire Chief"}
+
+
+@pytest.fixture
+async def workspace(database_url: str, hartford: int) -> AsyncIterator[Workspace]:
+    """The Hartford plan in a workspace where ADMIN is an admin and nobody owns anything yet."""
+    async with Workspace(database_url, admins=(ADMIN,), users=PEOPLE) as ws:
+        yield ws

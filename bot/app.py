@@ -1,0 +1,96 @@
+"""build_app(): the Bolt app with its Web API client, database and listeners wired together."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.settings import Settings
+from handlers import register_listeners
+from handlers.context import PlanContext
+
+log = logging.getLogger("planbot.requests")
+
+
+def build_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client on SLACK_API_URL, retrying 429s (after Retry-After), 5xx and
+    dropped connections a bounded number of times."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
+    client.retry_handlers = [
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+    ]
+    return client
+
+
+def plan_context(
+    settings: Settings, engine: AsyncEngine, now: Callable[[], datetime] | None = None
+) -> PlanContext:
+    extra: dict[str, Any] = {} if now is None else {"now": now}
+    return PlanContext(
+        engine=engine,
+        admins=frozenset(settings.admins),
+        timezone=settings.timezone,
+        updates_channel=settings.updates_channel,
+        digest_channel=settings.digest_channel,
+        **extra,
+    )
+
+
+def build_app(
+    settings: Settings,
+    engine: AsyncEngine,
+    *,
+    now: Callable[[], datetime] | None = None,
+    process_before_response: bool = False,
+) -> AsyncApp:
+    """The whole bot, for any way of running it (Socket Mode, HTTP, local, tests)."""
+    secret = settings.slack_signing_secret
+    app = AsyncApp(
+        client=build_client(settings),
+        signing_secret=secret.get_secret_value() if secret else None,
+        process_before_response=process_before_response,
+        # Socket Mode requests are not signed; HTTP ones always are.
+        request_verification_enabled=secret is not None,
+        raise_error_for_unhandled_request=False,
+    )
+    app.use(_log_request)
+    register_listeners(app, plan_context(settings, engine, now))
+    return app
+
+
+async def _log_request(
+    req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
+) -> BoltResponse:
+    started = time.perf_counter()
+    response = await next()
+    body = req.body or {}
+    ctx = req.context
+    log.info(
+        "handled %s",
+        body.get("command") or body.get("type") or "request",
+        extra={
+            "team": ctx.team_id,
+            "user": ctx.user_id,
+            "command": body.get("command"),
+            "event": (body.get("event") or {}).get("type"),
+            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+    return response

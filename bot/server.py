@@ -1,0 +1,82 @@
+"""Serving the bot: HTTP (an ASGI app under uvicorn) or Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import sqlalchemy as sa
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.app import build_app
+from bot.settings import Settings
+from models.db import create_engine
+
+log = logging.getLogger("planbot")
+
+
+def build_asgi(app: AsyncApp, engine: AsyncEngine) -> Starlette:
+    """`POST /slack/events` for commands, interactivity and events; `GET /healthz`."""
+    handler = AsyncSlackRequestHandler(app)
+
+    async def events(request: Request) -> Response:
+        return await handler.handle(request)
+
+    async def healthz(_request: Request) -> Response:
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        except Exception as exc:
+            log.warning("health check: database unavailable: %s", type(exc).__name__)
+            return JSONResponse({"ok": False, "database": "unavailable"}, status_code=503)
+        return JSONResponse({"ok": True})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    return Starlette(
+        routes=[
+            Route("/slack/events", events, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def serve(settings: Settings, *, host: str, port: int) -> None:
+    engine = create_engine(settings.database)
+    app = build_app(settings, engine)
+    if settings.slack_app_token is not None:
+        log.info("starting in Socket Mode")
+        asyncio.run(_socket_mode(app, settings.slack_app_token.get_secret_value(), engine))
+        return
+    import uvicorn
+
+    log.info("starting HTTP on %s:%d", host, port)
+    uvicorn.run(
+        build_asgi(app, engine),
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=True,
+        access_log=False,
+    )
+
+
+async def _socket_mode(app: AsyncApp, app_token: str, engine: AsyncEngine) -> None:
+    handler = AsyncSocketModeHandler(app, app_token)
+    try:
+        await handler.start_async()
+    finally:
+        await engine.dispose()

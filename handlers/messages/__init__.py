@@ -1,0 +1,1 @@
+"""Block Kit messages and views that Plan Bot sends, built from typed query results."""
