@@ -133,6 +133,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def _local(settings: Settings, args: argparse.Namespace) -> int:
     from bot.local import run_local
 
+    # The terminal is local mode's screen: only warnings and errors are logged on it.
+    logging.getLogger().setLevel(logging.WARNING)
     _prepare_database(settings)
     return _run(run_local, settings, args.script, args.user, not args.no_samples)
 

@@ -54,3 +54,4 @@ def configure_logging(log_format: str = "auto", level: int = logging.INFO) -> No
     root.setLevel(level)
     logging.getLogger("slack_bolt").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 
 import sqlalchemy as sa
+import uvicorn
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
@@ -24,12 +25,9 @@ from models.db import create_engine
 log = logging.getLogger("planbot")
 
 
-def build_asgi(app: AsyncApp, engine: AsyncEngine) -> Starlette:
-    """`POST /slack/events` for commands, interactivity and events; `GET /healthz`."""
-    handler = AsyncSlackRequestHandler(app)
-
-    async def events(request: Request) -> Response:
-        return await handler.handle(request)
+def build_asgi(app: AsyncApp | None, engine: AsyncEngine) -> Starlette:
+    """`POST /slack/events` for commands, interactivity and events; `GET /healthz`. Without an
+    app (Socket Mode, where requests are not signed) only `/healthz` is served."""
 
     async def healthz(_request: Request) -> Response:
         try:
@@ -45,38 +43,41 @@ def build_asgi(app: AsyncApp, engine: AsyncEngine) -> Starlette:
         yield
         await engine.dispose()
 
-    return Starlette(
-        routes=[
-            Route("/slack/events", events, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-        ],
-        lifespan=lifespan,
-    )
+    routes = [Route("/healthz", healthz, methods=["GET"])]
+    if app is not None:
+        handler = AsyncSlackRequestHandler(app)
+
+        async def events(request: Request) -> Response:
+            return await handler.handle(request)
+
+        routes.append(Route("/slack/events", events, methods=["POST"]))
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 def serve(settings: Settings, *, host: str, port: int) -> None:
     engine = create_engine(settings.database)
     app = build_app(settings, engine)
-    if settings.slack_app_token is not None:
-        log.info("starting in Socket Mode")
-        asyncio.run(_socket_mode(app, settings.slack_app_token.get_secret_value(), engine))
-        return
-    import uvicorn
-
-    log.info("starting HTTP on %s:%d", host, port)
-    uvicorn.run(
-        build_asgi(app, engine),
+    socket_mode = settings.slack_app_token is not None
+    config = uvicorn.Config(
+        build_asgi(None if socket_mode else app, engine),
         host=host,
         port=port,
         log_config=None,
         proxy_headers=True,
         access_log=False,
     )
+    if settings.slack_app_token is not None:
+        log.info("starting in Socket Mode; /healthz on %s:%d", host, port)
+        asyncio.run(_socket_mode(app, settings.slack_app_token.get_secret_value(), config))
+        return
+    log.info("starting HTTP on %s:%d", host, port)
+    uvicorn.Server(config).run()
 
 
-async def _socket_mode(app: AsyncApp, app_token: str, engine: AsyncEngine) -> None:
-    handler = AsyncSocketModeHandler(app, app_token)
+async def _socket_mode(app: AsyncApp, app_token: str, config: uvicorn.Config) -> None:
+    """Slack's socket for events, and an HTTP server for /healthz only."""
+    health = asyncio.create_task(uvicorn.Server(config).serve())
     try:
-        await handler.start_async()
+        await AsyncSocketModeHandler(app, app_token).start_async()
     finally:
-        await engine.dispose()
+        health.cancel()

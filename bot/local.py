@@ -1,0 +1,167 @@
+"""Local mode: the real app and handlers, driven from the terminal against a stand-in for Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+from pathlib import Path
+
+from rich.console import Console
+from sqlmodel import select
+
+from bot.settings import Settings
+from bot.terminal import show_message
+from bot.workspace import Reply, Workspace
+from models.db import create_engine, redact, session_scope
+from models.periods import open_period, recent_periods
+from models.planfile import read_plan_file
+from models.plans import NoActivePlan, active_plan, load_plan
+from models.samples import SAMPLE_AUTHOR, add_sample_updates
+from models.tables import Update
+
+LOCAL_USER = "U0LOCAL"
+SAMPLE_MONTHS = 6
+FILES = Path("planbot-files")
+
+_HELP = """[bold]In local mode you type what a person would do in Slack:[/]
+  [cyan]/plan safety[/]      any /plan command ([cyan]/plan help[/] lists them)
+  [cyan]home[/]              open Plan Bot's App Home tab
+  [cyan]share[/]             click "Share in channel" on the last answer
+  [cyan]samples[/]           add another month of sample updates
+  [cyan]help[/], [cyan]quit[/]"""
+
+
+async def prepare_database(settings: Settings, samples: bool, console: Console) -> None:
+    """Load the bundled plan into an empty database and, if asked, months of sample updates."""
+    engine = create_engine(settings.database)
+    try:
+        async with session_scope(engine) as session:
+            try:
+                plan = await active_plan(session)
+            except NoActivePlan:
+                spec = read_plan_file()
+                await load_plan(session, spec, period=open_period(settings.timezone))
+                console.print(f"Loaded [bold]{spec.name}[/].")
+                plan = await active_plan(session)
+            assert plan.id is not None
+            has_samples = (
+                await session.exec(select(Update.id).where(Update.author == SAMPLE_AUTHOR).limit(1))
+            ).first()
+            if samples and has_samples is None:
+                first = recent_periods(open_period(settings.timezone), SAMPLE_MONTHS)[0]
+                added = await add_sample_updates(session, plan.id, first, SAMPLE_MONTHS)
+                console.print(
+                    f"Added {added} sample updates ({SAMPLE_MONTHS} months) "
+                    "so the summaries have something to show."
+                )
+    finally:
+        await engine.dispose()
+
+
+class LocalSession:
+    def __init__(self, ws: Workspace, user: str, console: Console) -> None:
+        self.ws, self.user, self.console = ws, user, console
+        self.last_command: str | None = None
+
+    def name(self, user_id: str) -> str:
+        return "you" if user_id == self.user else self.ws.slack.users.get(user_id, user_id)
+
+    def show(self, reply: Reply, title: str) -> None:
+        if reply.status != 200:
+            self.console.print(f"[red]The app answered HTTP {reply.status}.[/]")
+            return
+        show_message(self.console, reply.message, title, self.name)
+
+    async def handle(self, line: str) -> bool:
+        """One line typed at the prompt; False when it was not understood."""
+        line = line.strip()
+        if not line:
+            return True
+        if line.startswith("/plan") or line.split()[0] == "plan":
+            text = line.split(" ", 1)[1] if " " in line else ""
+            before = len(self.ws.slack.uploads)
+            reply = await self.ws.command(text, user=self.user)
+            self.last_command = text
+            self.show(reply, f"/plan {text}".strip() + "  (only you can see this)")
+            if text.strip() == "export":
+                await self._save_uploads(before)
+            return True
+        word = shlex.split(line)[0].lower() if line else ""
+        if word == "home":
+            sent = len(self.ws.slack.calls_to("views.publish"))
+            await self.ws.event({"type": "app_home_opened", "user": self.user, "tab": "home"})
+            await self.ws.slack.wait_for("views.publish", count=sent + 1)
+            view = self.ws.slack.home_views[self.user]
+            show_message(self.console, view, "App Home", self.name)
+            return True
+        if word == "share":
+            if self.last_command is None:
+                self.console.print("Ask something first, e.g. [cyan]/plan safety[/].")
+                return True
+            reply = await self.ws.click("plan_share", self.last_command, user=self.user)
+            self.show(reply, "posted in #local for everyone")
+            return True
+        if word == "samples":
+            await self._add_month()
+            return True
+        if word in ("help", "?"):
+            self.console.print(_HELP)
+            return True
+        self.console.print(f"Not understood: {line!r}. Type [cyan]help[/].", highlight=False)
+        return False
+
+    async def _save_uploads(self, before: int) -> None:
+        await asyncio.sleep(0)
+        try:
+            await self.ws.slack.wait_for("files.completeUploadExternal", timeout=10)
+        except AssertionError:
+            return
+        FILES.mkdir(exist_ok=True)
+        for file_id, content in list(self.ws.slack.uploads.items())[before:]:
+            name = self.ws.slack.files.get(file_id, {}).get("name") or f"{file_id}.csv"
+            path = FILES / Path(str(name)).name
+            path.write_bytes(content)
+            self.console.print(f"📎 The file Plan Bot sent you is saved as [bold]{path}[/].")
+
+    async def _add_month(self) -> None:
+        async with session_scope(self.ws.engine) as session:
+            plan = await active_plan(session)
+            assert plan.id is not None
+            period = open_period(self.ws.settings.timezone)
+            added = await add_sample_updates(session, plan.id, period, 1, seed=len(period))
+        self.console.print(f"Added {added} sample updates for {period}.")
+
+
+async def run_local(
+    settings: Settings, script: list[str] | None, user: str | None, samples: bool
+) -> int:
+    console = Console()
+    user = user or LOCAL_USER
+    await prepare_database(settings, samples, console)
+    async with Workspace(
+        settings.database,
+        admins=tuple(dict.fromkeys([user, *settings.admins])),
+        users={user: "you", SAMPLE_AUTHOR: "sample data"},
+        timezone=settings.timezone,
+    ) as ws:
+        session = LocalSession(ws, user, console)
+        if script:
+            ok = True
+            for line in script:
+                ok = await session.handle(line) and ok
+            return 0 if ok else 2
+        console.print(
+            f"[bold]Plan Bot — local mode.[/] Database {redact(settings.database)}; "
+            f"Slack is a stand-in at {ws.slack.base_url}. You are {user} (an admin).",
+            highlight=False,
+        )
+        console.print(_HELP)
+        while True:
+            try:
+                line = await asyncio.to_thread(console.input, "[bold cyan]› [/]")
+            except (EOFError, KeyboardInterrupt):
+                console.print()
+                return 0
+            if line.strip().lower() in ("quit", "exit", "q"):
+                return 0
+            await session.handle(line)

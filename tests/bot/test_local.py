@@ -1,0 +1,48 @@
+"""Local mode, scripted: what a new user sees after `make run`, without a Slack workspace."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def local(tmp_path: Path, *lines: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PLANBOT_"))}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'local.db'}", COLUMNS="120")
+    args = [arg for line in lines for arg in ("--run", line)]
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "local", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_scripted_run_shows_safety_and_fire(tmp_path: Path) -> None:
+    result = local(tmp_path, "/plan safety", "/plan fire", "home")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Loaded City of Hartford Fiscal Year 2016 Strategic Plan" in out
+    assert "sample updates" in out
+    assert "/plan safety  (only you can see this)" in out
+    assert "16 initiatives" in out
+    for department in ("Police", "Fire", "Emergency Services & Telecommunications"):
+        assert department in out
+    assert "Work with the Mayor's Fire Task Force" in out  # the Fire summary
+    assert "App Home" in out and "Plan goals" in out  # the local user is an admin
+    assert "Traceback" not in result.stderr
+    # A second run reuses the database: no second load, no second batch of samples.
+    again = local(tmp_path, "/plan goals")
+    assert again.returncode == 0 and "Loaded" not in again.stdout
+    assert "sample updates" not in again.stdout
+
+
+def test_scripted_run_fails_on_what_it_cannot_do(tmp_path: Path) -> None:
+    result = local(tmp_path, "make coffee")
+    assert result.returncode == 2
+    assert "Not understood: 'make coffee'" in result.stdout
