@@ -49,6 +49,7 @@ def plan_context(
         timezone=settings.timezone,
         updates_channel=settings.updates_channel,
         digest_channel=settings.digest_channel,
+        calendar=settings.calendar(),
         **extra,
     )
 

@@ -95,6 +95,14 @@ def _parser() -> argparse.ArgumentParser:
     samples.add_argument("--months", type=int, default=6)
     samples.set_defaults(run=_plan_samples)
 
+    jobs = commands.add_parser("jobs", help="scheduled jobs").add_subparsers(metavar="ACTION")
+    jobs_run = jobs.add_parser("run", help="run a job now: the scheduler's own code")
+    jobs_run.add_argument("job", choices=("prompts", "reminders"))
+    jobs_run.add_argument("--period", help="the reporting period (default: the open one)")
+    jobs_run.add_argument("--department", help="only this department (prompts)")
+    jobs_run.add_argument("--reminder", type=int, help="which reminder (1, 2…; default: due)")
+    jobs_run.set_defaults(run=_jobs_run)
+
     owners = commands.add_parser("owners", help="department owners").add_subparsers(
         metavar="ACTION"
     )
@@ -254,6 +262,61 @@ def _plan_samples(settings: Settings, args: argparse.Namespace) -> int:
     _prepare_database(settings)
     err.print(f"Added {_run(go)} sample updates from {first}.", highlight=False)
     return 0
+
+
+# --- jobs -----------------------------------------------------------------------------------
+
+
+def _jobs_run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_client, plan_context
+    from jobs.prompts import UnknownDepartment, post_monthly_prompts
+    from jobs.reminders import send_reminders
+
+    if settings.slack_bot_token is None:
+        raise CommandError("setting SLACK_BOT_TOKEN is missing: it is needed to post to Slack")
+    period = parse_period(args.period) if args.period else open_period(settings.timezone)
+
+    async def go() -> int:
+        engine = create_engine(settings.database)
+        try:
+            ctx = plan_context(settings, engine)
+            client = build_client(settings)
+            if args.job == "prompts":
+                try:
+                    run = await post_monthly_prompts(
+                        ctx, client, period, department=args.department
+                    )
+                except UnknownDepartment as exc:
+                    raise CommandError(str(exc)) from None
+                rows = [
+                    ("posted", run.posted),
+                    ("already posted", run.already),
+                    ("no owner (skipped)", run.unowned),
+                    ("no channel (skipped)", run.no_channel),
+                    ("failed", [f"{k} ({e})" for k, e in run.failed]),
+                ]
+            else:
+                reminders = await send_reminders(ctx, client, period, args.reminder)
+                if reminders.ordinal is None:
+                    err.print(f"No reminder is due yet for {period}.", highlight=False)
+                    return 0
+                run = reminders
+                rows = [
+                    (f"reminder {reminders.ordinal} sent", reminders.reminded),
+                    ("had answered", reminders.answered),
+                    ("already reminded", reminders.already),
+                    ("failed", [f"{k} ({e})" for k, e in reminders.failed]),
+                ]
+            table = Table(f"{args.job} for {period}", "departments")
+            for label, keys in rows:
+                table.add_row(label, ", ".join(keys) or "—")
+            Console().print(table)
+            return 1 if run.failed else 0
+        finally:
+            await engine.dispose()
+
+    _prepare_database(settings)
+    return int(_run(go))
 
 
 # --- owners ---------------------------------------------------------------------------------

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 
 import sqlalchemy as sa
 import uvicorn
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
@@ -18,14 +20,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.app import build_app
+from bot.app import build_app, plan_context
 from bot.settings import Settings
+from jobs.scheduler import Cycle, build_scheduler
 from models.db import create_engine
 
 log = logging.getLogger("planbot")
 
 
-def build_asgi(app: AsyncApp | None, engine: AsyncEngine) -> Starlette:
+def build_asgi(
+    app: AsyncApp | None,
+    engine: AsyncEngine,
+    scheduler: AsyncIOScheduler | None = None,
+    startup: Callable[[], Awaitable[None]] | None = None,
+) -> Starlette:
     """`POST /slack/events` for commands, interactivity and events; `GET /healthz`. Without an
     app (Socket Mode, where requests are not signed) only `/healthz` is served."""
 
@@ -40,8 +48,19 @@ def build_asgi(app: AsyncApp | None, engine: AsyncEngine) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        yield
-        await engine.dispose()
+        catching_up = None
+        if scheduler is not None:
+            scheduler.start()  # needs the running loop: here, not at import
+        if startup is not None:
+            catching_up = asyncio.create_task(startup())
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            if catching_up is not None:
+                catching_up.cancel()
+            await engine.dispose()
 
     routes = [Route("/healthz", healthz, methods=["GET"])]
     if app is not None:
@@ -58,8 +77,14 @@ def serve(settings: Settings, *, host: str, port: int) -> None:
     engine = create_engine(settings.database)
     app = build_app(settings, engine)
     socket_mode = settings.slack_app_token is not None
+    scheduler = startup = None
+    if settings.scheduler:
+        cycle = Cycle(
+            plan_context(settings, engine), app.client, timedelta(hours=settings.catch_up_hours)
+        )
+        scheduler, startup = build_scheduler(cycle), cycle.tick
     config = uvicorn.Config(
-        build_asgi(None if socket_mode else app, engine),
+        build_asgi(None if socket_mode else app, engine, scheduler, startup),
         host=host,
         port=port,
         log_config=None,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from models.calendar import Calendar, public_holidays
 from models.db import DEFAULT_DATABASE_URL, DatabaseUrlError, async_url
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -46,6 +48,16 @@ class Settings(BaseSettings):
     host: str = Field("0.0.0.0", validation_alias=_env("HOST"))
     port: int = Field(3000, ge=1, le=65535, validation_alias=_env("PORT"))
     log_format: str = Field("auto", validation_alias=_env("PLANBOT_LOG_FORMAT"))
+    prompt_time: str = Field("09:00", validation_alias=_env("PLANBOT_PROMPT_TIME"))
+    reminder_days: Annotated[tuple[int, ...], NoDecode] = Field(
+        (3, 7), validation_alias=_env("PLANBOT_REMINDER_DAYS")
+    )
+    digest_cron: str = Field("0 8 * * mon", validation_alias=_env("PLANBOT_DIGEST_CRON"))
+    holidays: str = Field("US-CT", validation_alias=_env("PLANBOT_HOLIDAYS"))
+    catch_up_hours: int = Field(
+        72, ge=0, le=24 * 14, validation_alias=_env("PLANBOT_CATCH_UP_HOURS")
+    )
+    scheduler: bool = Field(True, validation_alias=_env("PLANBOT_SCHEDULER"))
 
     @field_validator("slack_api_url")
     @classmethod
@@ -90,6 +102,47 @@ class Settings(BaseSettings):
             raise ValueError(f"{bad[0]!r} is not a Slack user id such as U0123ABCD")
         return ids
 
+    @field_validator("prompt_time")
+    @classmethod
+    def _prompt_time(cls, value: str) -> str:
+        match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
+        if not match:
+            raise ValueError("must be a time of day such as 09:00")
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+    @field_validator("reminder_days", mode="before")
+    @classmethod
+    def _reminder_days(cls, value: Any) -> tuple[int, ...]:
+        if isinstance(value, str):
+            value = [part for part in re.split(r"[\s,]+", value) if part]
+        try:
+            days = tuple(int(v) for v in value or ())
+        except (TypeError, ValueError):
+            raise ValueError("must be business days such as 3,7") from None
+        if any(d < 1 or d > 20 for d in days) or list(days) != sorted(set(days)):
+            raise ValueError("must be increasing business days between 1 and 20, such as 3,7")
+        return days
+
+    @field_validator("digest_cron")
+    @classmethod
+    def _digest_cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError:
+            raise ValueError("must be a crontab line such as '0 8 * * mon'") from None
+        return value
+
+    @field_validator("holidays")
+    @classmethod
+    def _holidays(cls, value: str) -> str:
+        try:
+            public_holidays(value)
+        except (NotImplementedError, KeyError, ValueError):
+            raise ValueError("must be a country and region such as US-CT, or none") from None
+        return value
+
     @field_validator("log_format")
     @classmethod
     def _log_format(cls, value: str) -> str:
@@ -100,6 +153,15 @@ class Settings(BaseSettings):
     @property
     def database(self) -> str:
         return self.database_url.get_secret_value()
+
+    def calendar(self) -> Calendar:
+        hour, minute = (int(part) for part in self.prompt_time.split(":"))
+        return Calendar(
+            timezone=self.timezone,
+            holidays=public_holidays(self.holidays),
+            prompt_time=time(hour, minute),
+            reminder_days=self.reminder_days,
+        )
 
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.admins
@@ -130,6 +192,12 @@ _NAMES = {
     "host": "HOST",
     "port": "PORT",
     "log_format": "PLANBOT_LOG_FORMAT",
+    "prompt_time": "PLANBOT_PROMPT_TIME",
+    "reminder_days": "PLANBOT_REMINDER_DAYS",
+    "digest_cron": "PLANBOT_DIGEST_CRON",
+    "holidays": "PLANBOT_HOLIDAYS",
+    "catch_up_hours": "PLANBOT_CATCH_UP_HOURS",
+    "scheduler": "PLANBOT_SCHEDULER",
 }
 
 

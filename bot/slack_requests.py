@@ -137,3 +137,29 @@ def event(
     if retry_num is not None:
         extra = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
     return sign(secret, json.dumps(envelope).encode(), "application/json", timestamp, extra)
+
+
+def view_submission(
+    secret: str,
+    *,
+    user_id: str,
+    view: dict[str, Any],
+    values: dict[str, Any],
+    timestamp: int | None = None,
+) -> SignedRequest:
+    """A modal submitted: `view` as it was opened, `values` what the person entered."""
+    payload = {
+        "type": "view_submission",
+        "team": {"id": TEAM_ID, "domain": "planbot"},
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": TEAM_ID},
+        "api_app_id": "A0PLANBOT",
+        "trigger_id": "trigger.local",
+        "view": {
+            **view,
+            "id": view.get("id", "V0LOCAL"),
+            "team_id": TEAM_ID,
+            "state": {"values": values},
+            "hash": "local",
+        },
+    }
+    return interaction(secret, payload, timestamp)

@@ -18,7 +18,7 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import slack_requests
-from bot.app import build_app
+from bot.app import build_app, plan_context
 from bot.server import build_asgi
 from bot.settings import Settings, load_settings
 from bot.standin import SlackStandin
@@ -89,6 +89,7 @@ class Workspace:
             now=self.now,
             process_before_response=self.process_before_response,
         )
+        self.ctx = plan_context(self.settings, self.engine, self.now)
         self.asgi = build_asgi(self.app, self.engine)
         self.http = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=self.asgi), base_url="http://planbot.local"
@@ -148,6 +149,18 @@ class Workspace:
             view=view,
         )
         return await self._reply(await self.send(request), name, wait if expect_followup else 0)
+
+    async def submit(
+        self, view: dict[str, Any], values: dict[str, Any], *, user: str
+    ) -> dict[str, Any]:
+        """`user` presses the modal's submit button; returns Slack's view of our answer
+        ({} when the modal just closes, or its response_action)."""
+        request = slack_requests.view_submission(
+            self.signing_secret, user_id=user, view=view, values=values
+        )
+        response = await self.send(request)
+        assert response.status_code == 200, response.text
+        return response.json() if response.content else {}
 
     async def event(
         self, body: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None

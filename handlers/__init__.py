@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers.actions import share
+from handlers.actions import prompt, share
 from handlers.commands import plan
 from handlers.context import PlanContext
 from handlers.events import home
+from handlers.events import messages as thread_replies
 from handlers.people import PeopleNames
+from handlers.views import update_form
 
 
 def register_listeners(app: AsyncApp, ctx: PlanContext) -> None:
@@ -16,3 +18,6 @@ def register_listeners(app: AsyncApp, ctx: PlanContext) -> None:
     plan.register(app, ctx)
     share.register(app, ctx, names)
     home.register(app, ctx)
+    prompt.register(app, ctx)
+    update_form.register(app, ctx)
+    thread_replies.register(app, ctx)

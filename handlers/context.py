@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from models.calendar import Calendar
 from models.periods import open_period
 
 
@@ -22,6 +23,7 @@ class PlanContext:
     timezone: str = "America/New_York"
     updates_channel: str | None = None
     digest_channel: str | None = None
+    calendar: Calendar = field(default_factory=Calendar)
     now: Callable[[], datetime] = field(default=_utcnow)
 
     def is_admin(self, user_id: str) -> bool:
@@ -29,3 +31,6 @@ class PlanContext:
 
     def open_period(self) -> str:
         return open_period(self.timezone, self.now())
+
+    def is_late(self, period: str) -> bool:
+        return self.calendar.is_late(period, self.now())

@@ -148,8 +148,9 @@ class Prompt(SQLModel, table=True):
     department_id: int = Field(foreign_key="departments.id")
     period: str = Field(max_length=7)
     channel_id: str = Field(max_length=40)
-    state: str = Field(default="pending", max_length=20)  # pending, posted, failed
+    state: str = Field(default="pending", max_length=20)  # pending, posting, posted, failed
     message_ts: str | None = Field(default=None, max_length=40, index=True)
+    claimed_at: datetime | None = _when(default=None, nullable=True)
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = _when(default_factory=utcnow)

@@ -26,6 +26,7 @@ from handlers.messages.answers import (
     with_share_button,
 )
 from handlers.people import People, mention
+from handlers.updates import open_form, state_for_update_command
 from models.db import session_scope
 from models.export import export_rows, to_csv
 from models.lookup import load_directory
@@ -72,8 +73,8 @@ async def answer_plan_command(
                 "Name a department and mention its owner(s), e.g. `/plan owner fire @chief`."
             )
         )
-    if action in ("update", "digest"):
-        return Answer(render_error(f"`/plan {action}` is not available yet in this version."))
+    if action == "digest":
+        return Answer(render_error("`/plan digest` is not available yet in this version."))
     if action == "owner" and not ctx.is_admin(user_id):
         return Answer(render_error("Only a Plan Bot admin can change a department's owners."))
     period = ctx.open_period()
@@ -188,6 +189,14 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
             except Exception:
                 log.exception("/plan export failed")
                 await respond(**reply(FAILED, text))
+            return
+        if parsed.action == "update":
+            state, problem = await state_for_update_command(ctx, user_id, parsed.words)
+            if state is None:
+                await ack(**reply(Answer(render_error(problem or "Not possible.")), text))
+                return
+            await ack()
+            await open_form(client, str(command.get("trigger_id") or ""), state)
             return
         task = asyncio.create_task(_safe_answer(ctx, parsed, user_id))
         done, _ = await asyncio.wait({task}, timeout=ACK_BUDGET_SECONDS)

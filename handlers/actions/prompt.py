@@ -1,0 +1,121 @@
+"""The prompt's buttons ("Submit update", "No change") and App Home's "Update"."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.context import PlanContext
+from handlers.messages.answers import HOME_UPDATE_ACTION, render_error
+from handlers.messages.cycle import (
+    NO_CHANGE_ACTION,
+    SUBMIT_ACTION,
+    read_prompt_value,
+    render_no_change_done,
+    render_not_owner,
+)
+from handlers.updates import open_form, refresh_prompt, reporting_state
+from models.cycle import no_change_entries, record_updates
+from models.db import session_scope
+
+log = logging.getLogger(__name__)
+
+
+def _user(body: dict[str, Any]) -> str:
+    return str((body.get("user") or {}).get("id") or "")
+
+
+async def _private(
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    body: dict[str, Any],
+    text: str,
+    blocks: list[dict[str, Any]],
+) -> None:
+    """An answer only the clicker sees: in the channel where they clicked, or as a DM."""
+    if body.get("response_url"):
+        await respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks)
+    else:
+        await client.chat_postMessage(channel=_user(body), text=text, blocks=blocks)
+
+
+def register(app: AsyncApp, ctx: PlanContext) -> None:
+    @app.action(SUBMIT_ACTION)
+    async def submit_update(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        user = _user(body)
+        target = read_prompt_value(str(action.get("value") or ""))
+        if target is None:
+            message = render_error("That button is out of date; use `/plan update`.")
+            await _private(respond, client, body, message.text, message.blocks)
+            return
+        state, allowed = await reporting_state(ctx, *target, user)
+        if state is None or not allowed:
+            message = render_not_owner(state.name if state else target[0])
+            await _private(respond, client, body, message.text, message.blocks)
+            return
+        await open_form(client, str(body.get("trigger_id") or ""), state)
+
+    @app.action(HOME_UPDATE_ACTION)
+    async def home_update(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        user = _user(body)
+        state, allowed = await reporting_state(
+            ctx, str(action.get("value") or "")[:60], ctx.open_period(), user
+        )
+        if state is None or not allowed:
+            message = render_not_owner(state.name if state else "that department")
+            await _private(respond, client, body, message.text, message.blocks)
+            return
+        await open_form(client, str(body.get("trigger_id") or ""), state)
+
+    @app.action(NO_CHANGE_ACTION)
+    async def no_change(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        user = _user(body)
+        target = read_prompt_value(str(action.get("value") or ""))
+        state, allowed = (
+            (None, False) if target is None else await reporting_state(ctx, *target, user)
+        )
+        if state is None or not allowed:
+            name = state.name if state else "that department"
+            message = render_not_owner(name)
+            await _private(respond, client, body, message.text, message.blocks)
+            return
+        entries, without = no_change_entries(state)
+        async with session_scope(ctx.engine) as session:
+            await record_updates(
+                session,
+                state,
+                entries,
+                author=user,
+                source="form",
+                late=ctx.is_late(state.period),
+                now=ctx.now(),
+            )
+        # Stored; now tell them, and show it on the prompt.
+        done = render_no_change_done(state, len(entries), without)
+        await _private(respond, client, body, done.text, done.blocks)
+        if entries:
+            await refresh_prompt(ctx, client, state.key, state.period, user)

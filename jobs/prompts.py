@@ -1,0 +1,173 @@
+"""The monthly prompt: one message per department and period, posted exactly once."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.context import PlanContext
+from handlers.messages.cycle import render_prompt, render_unowned
+from handlers.people import mention
+from models.cycle import (
+    DepartmentState,
+    claim_prompt,
+    complete_prompt,
+    department_states,
+    fail_prompt,
+    note_unowned,
+)
+from models.db import session_scope
+from models.lookup import load_directory
+from models.plans import active_plan
+
+log = logging.getLogger(__name__)
+
+PROMPT_EVENT = "planbot_prompt"
+
+
+class UnknownDepartment(LookupError):
+    pass
+
+
+@dataclass
+class PromptRun:
+    period: str
+    posted: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    unowned: list[str] = field(default_factory=list)
+    no_channel: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def prompt_metadata(department_key: str, period: str) -> dict[str, Any]:
+    return {
+        "event_type": PROMPT_EVENT,
+        "event_payload": {"department": department_key, "period": period},
+    }
+
+
+async def find_posted_prompt(
+    client: AsyncWebClient, channel: str, department_key: str, period: str
+) -> str | None:
+    """Our own earlier post of this prompt, if Slack accepted it before we could record it."""
+    answer = await client.conversations_history(
+        channel=channel, include_all_metadata=True, limit=200
+    )
+    for message in answer.get("messages") or []:
+        metadata = message.get("metadata") or {}
+        payload = metadata.get("event_payload") or {}
+        if (
+            metadata.get("event_type") == PROMPT_EVENT
+            and payload.get("department") == department_key
+            and payload.get("period") == period
+        ):
+            return str(message["ts"])
+    return None
+
+
+async def post_monthly_prompts(
+    ctx: PlanContext, client: AsyncWebClient, period: str, *, department: str | None = None
+) -> PromptRun:
+    """Ask every owned department (or one) how the period went. Safe to run again and from
+    several processes at once: a prompt is claimed in the database before it is posted."""
+    run = PromptRun(period)
+    async with session_scope(ctx.engine) as session:
+        plan = await active_plan(session)
+        assert plan.id is not None
+        ids = None
+        if department is not None:
+            found = (await load_directory(session, plan.id)).resolve(
+                department, kinds=("department",)
+            )
+            if found.target is None:
+                raise UnknownDepartment(f"no department {department!r}")
+            ids = [found.target.id]
+        states = await department_states(session, plan.id, period, ids)
+    newly_unowned: list[str] = []
+    for state in states:
+        channel = state.channel_id or ctx.updates_channel
+        if not state.owners:
+            run.unowned.append(state.name)
+            async with session_scope(ctx.engine) as session:
+                if await note_unowned(session, state.id, period, channel or "-"):
+                    newly_unowned.append(state.name)
+            continue
+        if channel is None:
+            run.no_channel.append(state.name)
+            continue
+        await _post_one(ctx, client, state, channel, run)
+    if newly_unowned:
+        await _tell_admins(ctx, client, period, newly_unowned)
+    log.info(
+        "prompts for %s: %d posted, %d already, %d without owner, %d failed",
+        period,
+        len(run.posted),
+        len(run.already),
+        len(run.unowned),
+        len(run.failed),
+        extra={"period": period},
+    )
+    return run
+
+
+async def _post_one(
+    ctx: PlanContext, client: AsyncWebClient, state: DepartmentState, channel: str, run: PromptRun
+) -> None:
+    async with session_scope(ctx.engine) as session:
+        claim = await claim_prompt(session, state.id, state.period, channel, ctx.now())
+    if claim is None:
+        run.already.append(state.key)
+        return
+    try:
+        ts = None
+        if claim.attempts > 1:  # an earlier attempt may have reached Slack before it was recorded
+            ts = await find_posted_prompt(client, channel, state.key, state.period)
+        if ts is None:
+            message = render_prompt(state, mention)
+            answer = await client.chat_postMessage(
+                channel=channel,
+                text=message.text,
+                blocks=message.blocks,
+                metadata=prompt_metadata(state.key, state.period),
+                unfurl_links=False,
+            )
+            ts, channel = str(answer["ts"]), str(answer.get("channel") or channel)
+        async with session_scope(ctx.engine) as session:
+            await complete_prompt(session, claim.id, channel, ts, ctx.now())
+        run.posted.append(state.key)
+    except (SlackApiError, OSError, TimeoutError) as exc:
+        error = _describe(exc)
+        log.warning(
+            "prompt for %s %s failed: %s",
+            state.key,
+            state.period,
+            error,
+            extra={"department": state.key, "period": state.period},
+        )
+        async with session_scope(ctx.engine) as session:
+            await fail_prompt(session, claim.id, error)
+        run.failed.append((state.key, error))
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        data = exc.response.data if isinstance(exc.response.data, dict) else {}
+        return f"{data.get('error') or 'http ' + str(exc.response.status_code)}"
+    return type(exc).__name__
+
+
+async def _tell_admins(
+    ctx: PlanContext, client: AsyncWebClient, period: str, names: list[str]
+) -> None:
+    message = render_unowned(period, names)
+    for admin in sorted(ctx.admins):
+        try:
+            await client.chat_postMessage(channel=admin, text=message.text, blocks=message.blocks)
+        except SlackApiError as exc:
+            log.warning(
+                "could not tell admin %s about unowned departments: %s", admin, _describe(exc)
+            )

@@ -1,0 +1,98 @@
+"""The clock: APScheduler in the bot's event loop. It only decides *when*; what has run is
+recorded in the database (prompt and reminder rows with unique keys), so a restart, a retry or a
+second replica never sends anything twice, and a run missed while the bot was down is made up
+once when it comes back (within the catch-up window)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.context import PlanContext
+from jobs.prompts import PromptRun, post_monthly_prompts
+from jobs.reminders import ReminderRun, due_reminder, send_reminders
+from models.periods import open_period
+
+log = logging.getLogger(__name__)
+
+RETRY_MINUTES = 15
+
+
+@dataclass
+class DueRun:
+    prompts: PromptRun | None = None
+    reminders: ReminderRun | None = None
+    ran: list[str] = field(default_factory=list)
+
+
+class Cycle:
+    """What is due at a moment, worked out from the calendar, and done."""
+
+    def __init__(self, ctx: PlanContext, client: AsyncWebClient, catch_up: timedelta) -> None:
+        self.ctx, self.client, self.catch_up = ctx, client, catch_up
+
+    def _window(self, moment: datetime, now: datetime) -> bool:
+        return moment <= now <= moment + self.catch_up
+
+    async def run_due(self) -> DueRun:
+        now = self.ctx.now()
+        period = open_period(self.ctx.timezone, now)
+        result = DueRun()
+        if self._window(self.ctx.calendar.prompt_at(period), now):
+            result.prompts = await post_monthly_prompts(self.ctx, self.client, period)
+            result.ran.append("prompts")
+        ordinal = due_reminder(self.ctx, period, now)
+        if ordinal is not None and self._window(
+            self.ctx.calendar.reminder_at(period, ordinal), now
+        ):
+            result.reminders = await send_reminders(self.ctx, self.client, period, ordinal)
+            result.ran.append("reminders")
+        return result
+
+    async def tick(self) -> None:
+        """A scheduled run: never lets an error stop the scheduler."""
+        try:
+            await self.run_due()
+        except Exception:
+            log.exception("scheduled run failed; the next tick tries again")
+
+
+def build_scheduler(cycle: Cycle) -> AsyncIOScheduler:
+    """At the prompt time on weekdays (holidays are the calendar's business), and every few
+    minutes to retry what failed. A generous misfire grace: APScheduler's one second would skip
+    a run whenever the loop is busy or the bot restarts."""
+    calendar = cycle.ctx.calendar
+    scheduler = AsyncIOScheduler(
+        timezone=calendar.zone,
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": max(60, int(cycle.catch_up.total_seconds())),
+        },
+    )
+    scheduler.add_job(
+        cycle.tick,
+        CronTrigger(
+            day_of_week="mon-fri",
+            hour=calendar.prompt_time.hour,
+            minute=calendar.prompt_time.minute,
+            timezone=calendar.zone,
+        ),
+        id="cycle",
+        name="monthly prompts and reminders",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        cycle.tick,
+        IntervalTrigger(minutes=RETRY_MINUTES, timezone=calendar.zone),
+        id="retry",
+        name="retry and catch up",
+        replace_existing=True,
+    )
+    return scheduler
