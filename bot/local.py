@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shlex
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -12,8 +13,13 @@ from sqlmodel import select
 from bot.settings import Settings
 from bot.terminal import show_message
 from bot.workspace import Reply, Workspace
+from handlers.messages.cycle import NO_CHANGE_ACTION, SUBMIT_ACTION, prompt_value
+from jobs.prompts import post_monthly_prompts
+from jobs.reminders import send_reminders
+from models.cycle import prompt_for
 from models.db import create_engine, redact, session_scope
-from models.periods import open_period, recent_periods
+from models.lookup import load_directory
+from models.periods import open_period, period_label, recent_periods
 from models.planfile import read_plan_file
 from models.plans import NoActivePlan, active_plan, load_plan
 from models.samples import SAMPLE_AUTHOR, add_sample_updates
@@ -24,11 +30,20 @@ SAMPLE_MONTHS = 6
 FILES = Path("planbot-files")
 
 _HELP = """[bold]In local mode you type what a person would do in Slack:[/]
-  [cyan]/plan safety[/]      any /plan command ([cyan]/plan help[/] lists them)
-  [cyan]home[/]              open Plan Bot's App Home tab
-  [cyan]share[/]             click "Share in channel" on the last answer
-  [cyan]samples[/]           add another month of sample updates
+  [cyan]/plan safety[/]          any /plan command ([cyan]/plan help[/] lists them)
+  [cyan]home[/]                  open Plan Bot's App Home tab
+  [cyan]share[/]                 click "Share in channel" on the last answer
+  [cyan]/plan owner fire {user}[/]  make yourself Fire's lead (you are an admin here)
+  [cyan]prompt[/]                send this month's prompts now (what the 1st business day does)
+  [cyan]reply fire 1 on track; 2 at risk 40% union talks[/]
+                         answer Fire's prompt in its thread (";" starts a new line)
+  [cyan]nochange fire[/]         click "No change" on Fire's prompt
+  [cyan]update fire[/]           click "Submit update" (shows the form Slack would open)
+  [cyan]remind[/]                send the first reminder to departments that have not answered
+  [cyan]samples[/]               add a month of sample updates
   [cyan]help[/], [cyan]quit[/]"""
+UPDATES_CHANNEL = "C0UPDATES"
+_SHOWN = ("chat.postMessage", "chat.update", "chat.postEphemeral", "reactions.add", "views.open")
 
 
 async def prepare_database(settings: Settings, samples: bool, console: Console) -> None:
@@ -62,6 +77,7 @@ class LocalSession:
     def __init__(self, ws: Workspace, user: str, console: Console) -> None:
         self.ws, self.user, self.console = ws, user, console
         self.last_command: str | None = None
+        self._replies = 0
 
     def name(self, user_id: str) -> str:
         return "you" if user_id == self.user else self.ws.slack.users.get(user_id, user_id)
@@ -77,6 +93,47 @@ class LocalSession:
         line = line.strip()
         if not line:
             return True
+        since = len(self.ws.slack.calls)
+        try:
+            return await self._handle(line)
+        finally:
+            self._show_posts(since)
+
+    def _show_posts(self, since: int) -> None:
+        """What the bot did in Slack meanwhile: posts, edits, reactions, forms."""
+        for call in self.ws.slack.calls[since:]:
+            if call.method not in _SHOWN or not call.ok:
+                continue
+            args = call.args
+            where = f"#{args.get('channel', '?')}"
+            if str(args.get("channel", "")).startswith("U"):
+                where = f"a direct message to {self.name(str(args['channel']))}"
+            if call.method == "chat.postMessage":
+                title = f"Plan Bot posted in {where}" + (
+                    " (in a thread)" if args.get("thread_ts") else ""
+                )
+                show_message(self.console, args, title, self.name)
+            elif call.method == "chat.update":
+                show_message(
+                    self.console, args, f"Plan Bot updated its message in {where}", self.name
+                )
+            elif call.method == "chat.postEphemeral":
+                show_message(
+                    self.console,
+                    args,
+                    f"only {self.name(str(args.get('user')))} sees, in {where}",
+                    self.name,
+                )
+            elif call.method == "reactions.add":
+                self.console.print(
+                    f"Plan Bot reacted :{args.get('name')}: to the reply.", emoji=True
+                )
+            elif call.method == "views.open":
+                show_message(
+                    self.console, args.get("view") or {}, "Plan Bot opened a form", self.name
+                )
+
+    async def _handle(self, line: str) -> bool:
         if line.startswith("/plan") or line.split()[0] == "plan":
             text = line.split(" ", 1)[1] if " " in line else ""
             before = len(self.ws.slack.uploads)
@@ -104,11 +161,88 @@ class LocalSession:
         if word == "samples":
             await self._add_month()
             return True
+        if word == "prompt":
+            run = await post_monthly_prompts(
+                self.ws.ctx, self.ws.app.client, self.ws.ctx.open_period()
+            )
+            self.console.print(
+                f"Prompts for {period_label(run.period)}: {len(run.posted)} posted, "
+                f"{len(run.already)} already posted, {len(run.unowned)} departments "
+                "have no owner"
+                + (
+                    f" (try [cyan]/plan owner fire {self.user}[/])"
+                    if not run.posted and not run.already
+                    else ""
+                )
+                + "."
+            )
+            return True
+        if word == "remind":
+            run = await send_reminders(
+                self.ws.ctx, self.ws.app.client, self.ws.ctx.open_period(), 1
+            )
+            self.console.print(f"Reminded: {', '.join(run.reminded) or 'nobody'}.")
+            return True
+        if word in ("reply", "nochange", "update"):
+            return await self._as_lead(word, line)
         if word in ("help", "?"):
-            self.console.print(_HELP)
+            self.console.print(_HELP.replace("{user}", self.user))
             return True
         self.console.print(f"Not understood: {line!r}. Type [cyan]help[/].", highlight=False)
         return False
+
+    async def _as_lead(self, word: str, line: str) -> bool:
+        parts = line.split(maxsplit=2)
+        if len(parts) < 2 or (word == "reply" and len(parts) < 3):
+            self.console.print(f"Say which department, e.g. [cyan]{word} fire[/].")
+            return False
+        period = self.ws.ctx.open_period()
+        async with session_scope(self.ws.engine) as session:
+            plan = await active_plan(session)
+            assert plan.id is not None
+            found = (await load_directory(session, plan.id)).resolve(
+                parts[1], kinds=("department",)
+            )
+            prompt = None
+            if found.target is not None:
+                prompt = await prompt_for(session, found.target.id, period)
+        if found.target is None or prompt is None or prompt.message_ts is None:
+            self.console.print("No prompt for that department yet: type [cyan]prompt[/] first.")
+            return False
+        value = prompt_value(found.target.key, period)
+        if word == "nochange":
+            reply = await self.ws.click(
+                NO_CHANGE_ACTION,
+                value,
+                user=self.user,
+                channel=prompt.channel_id,
+                message_ts=prompt.message_ts,
+            )
+            self.show(reply, "only you see")
+        elif word == "update":
+            await self.ws.click(
+                SUBMIT_ACTION,
+                value,
+                user=self.user,
+                channel=prompt.channel_id,
+                message_ts=prompt.message_ts,
+                expect_followup=False,
+            )
+            await asyncio.sleep(0.2)
+        else:
+            self._replies += 1
+            await self.ws.event(
+                {
+                    "type": "message",
+                    "channel": prompt.channel_id,
+                    "user": self.user,
+                    "text": parts[2].replace(";", "\n"),
+                    "thread_ts": prompt.message_ts,
+                    "ts": f"{time.time():.6f}",
+                }
+            )
+            await asyncio.sleep(0.3)
+        return True
 
     async def _save_uploads(self, before: int) -> None:
         await asyncio.sleep(0)
@@ -143,6 +277,8 @@ async def run_local(
         admins=tuple(dict.fromkeys([user, *settings.admins])),
         users={user: "you", SAMPLE_AUTHOR: "sample data"},
         timezone=settings.timezone,
+        updates_channel=settings.updates_channel or UPDATES_CHANNEL,
+        process_before_response=True,
     ) as ws:
         session = LocalSession(ws, user, console)
         if script:
@@ -155,7 +291,7 @@ async def run_local(
             f"Slack is a stand-in at {ws.slack.base_url}. You are {user} (an admin).",
             highlight=False,
         )
-        console.print(_HELP)
+        console.print(_HELP.replace("{user}", user))
         while True:
             try:
                 line = await asyncio.to_thread(console.input, "[bold cyan]› [/]")

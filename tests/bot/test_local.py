@@ -46,3 +46,22 @@ def test_scripted_run_fails_on_what_it_cannot_do(tmp_path: Path) -> None:
     result = local(tmp_path, "make coffee")
     assert result.returncode == 2
     assert "Not understood: 'make coffee'" in result.stdout
+
+
+def test_scripted_month_as_a_department_lead(tmp_path: Path) -> None:
+    result = local(
+        tmp_path,
+        "/plan owner fire U0LOCAL",
+        "prompt",
+        "reply fire 1 on track - 12 recruits; 2 at risk 40% union talks",
+        "nochange fire",
+        "remind",
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Prompts for" in out and "1 posted" in out
+    assert "Fire — " in out and "Submit update" in out  # the prompt itself
+    assert "Recorded for" in out and "union talks" in out  # the thread summary
+    assert "Recorded no change for 6 initiatives" in out
+    assert "updated by @you" in out
+    assert "Reminded: nobody." in out  # Fire has answered

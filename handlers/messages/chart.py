@@ -1,0 +1,373 @@
+"""The digest's chart images: status by goal and the status trend, as PNG bytes.
+
+Pure functions from typed query results to PNG bytes; no Slack, no SQL. Drawn with matplotlib's
+object API and the Agg canvas (never pyplot), so rendering needs no display, leaves matplotlib's
+global state alone and is safe to run from several threads. Every status is told apart twice, by
+its colour from the one status vocabulary and by a hatch pattern, so the chart still reads in
+greyscale and for colour-blind readers. Emoji are missing from matplotlib's fonts, so the legend
+uses the status words.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+
+from models.periods import period_label
+from models.queries import GoalLine, GoalsOverview, StatusCounts
+from models.status import DISPLAY_ORDER, Status, look
+
+FONT = "DejaVu Sans"  # matplotlib's bundled default: present wherever matplotlib is
+DPI = 110
+WIDTH_IN = 10.0
+MAX_GOALS = 25  # more bars than this stop being readable in a Slack preview
+MAX_PERIODS = 6
+GOAL_NAME_CHARS = 40
+
+HATCHES: dict[Status | None, str] = {
+    Status.COMPLETE: "..",
+    Status.ON_TRACK: "//",
+    Status.AT_RISK: "\\\\",
+    Status.OFF_TRACK: "xx",
+    Status.NOT_STARTED: "--",
+    None: "",  # no update: an empty outlined box, the one status with nothing in it
+}
+
+_INK = "#222222"
+_MUTED = "#555555"
+_GRID = "#e3e3e3"
+_GROUP_NAMES = {"mayor": "Mayor's goals", "city-plan": "City plan goals"}
+
+# Fixed margins (inches) keep the plotting area a known size, so a segment's width in inches,
+# and so whether its count fits inside it, is known before drawing.
+_BAR_LEFT_IN = 2.4
+_BAR_RIGHT_IN = 0.35
+_BAR_TOP_IN = 0.8  # title and legend
+_BAR_BOTTOM_IN = 0.65  # tick labels and axis label
+_FOOTNOTE_IN = 0.25
+_ROW_IN = 0.42
+_TREND_HEIGHT_IN = 4.8
+_TREND_LEFT_IN = 0.8
+_TREND_BOTTOM_IN = 0.55
+
+
+@dataclass(frozen=True)
+class _Style:
+    fill: str
+    edge: str  # also the hatch colour: matplotlib draws hatches in the edge colour
+    ink: str  # the colour of a count written on the fill
+    hatch: str
+
+
+def _mix(colour: str, towards: tuple[float, float, float], share: float) -> tuple[float, ...]:
+    return tuple(c + (t - c) * share for c, t in zip(to_rgb(colour), towards, strict=True))
+
+
+def _luminance(colour: str) -> float:
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in to_rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _style(status: Status | None) -> _Style:
+    fill = look(status).colour
+    # Whichever of black and white contrasts more with the fill (WCAG contrast ratio).
+    on_white = 1.05 / (_luminance(fill) + 0.05)
+    on_black = (_luminance(fill) + 0.05) / 0.05
+    edge = "#%02x%02x%02x" % tuple(round(c * 255) for c in _mix(fill, (0, 0, 0), 0.4))
+    return _Style(fill, edge, "#ffffff" if on_white > on_black else "#000000", HATCHES[status])
+
+
+def _plain(text: str) -> str:
+    """Text as typed: a "$" must not switch matplotlib into math mode."""
+    return text.replace("$", r"\$")
+
+
+def _goal_label(name: str) -> str:
+    """A goal's name cut at a word to about GOAL_NAME_CHARS and wrapped, usually on two lines."""
+    short = " ".join(name.split())
+    if len(short) > GOAL_NAME_CHARS:
+        short = short[: GOAL_NAME_CHARS + 1].rsplit(" ", 1)[0][:GOAL_NAME_CHARS]
+        short = short.rstrip(" ,;:-–—") + "…"
+    return "\n".join(textwrap.wrap(short, 24))
+
+
+def _short_period(period: str) -> str:
+    """'2026-10' → 'Oct 2026'."""
+    month, year = period_label(period).rsplit(" ", 1)
+    return f"{month[:3]} {year}"
+
+
+def _figure(height_in: float) -> Figure:
+    return Figure(figsize=(WIDTH_IN, height_in), dpi=DPI, facecolor="white")
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    # No "Software" chunk (it names matplotlib's version): the same data gives the same bytes.
+    FigureCanvasAgg(figure).print_png(buffer, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _header(figure: Figure, title: str) -> None:
+    """The title, then the legend with every status, so the key is the same every week."""
+    height = figure.get_figheight()
+    figure.text(
+        0.2 / WIDTH_IN,
+        1 - 0.15 / height,
+        _plain(title),
+        ha="left",
+        va="top",
+        fontsize=14,
+        fontweight="bold",
+        color=_INK,
+        fontfamily=FONT,
+    )
+    handles = []
+    for status in DISPLAY_ORDER:
+        style = _style(status)
+        handles.append(
+            Patch(
+                facecolor=style.fill,
+                edgecolor=style.edge,
+                hatch=style.hatch,
+                linewidth=0.8,
+                label=look(status).word,
+            )
+        )
+    figure.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(0.2 / WIDTH_IN, 1 - 0.45 / height),
+        ncol=len(handles),
+        frameon=False,
+        prop={"family": FONT, "size": 10},
+        handlelength=2.2,
+        handleheight=1.1,
+        columnspacing=1.6,
+        borderaxespad=0,
+        borderpad=0,
+    )
+
+
+def _axes(figure: Figure, left_in: float, right_in: float, top_in: float, bottom_in: float) -> Axes:
+    width, height = figure.get_figwidth(), figure.get_figheight()
+    ax = figure.add_axes(
+        (
+            left_in / width,
+            bottom_in / height,
+            1 - (left_in + right_in) / width,
+            1 - (top_in + bottom_in) / height,
+        )
+    )
+    ax.tick_params(labelfontfamily=FONT, labelsize=9, colors=_MUTED, length=0)
+    ax.tick_params(labelcolor=_INK)
+    for side in ("top", "right", "left", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.set_axisbelow(True)
+    return ax
+
+
+def _count_label(ax: Axes, x: float, y: float, count: int, style: _Style) -> None:
+    ax.text(
+        x,
+        y,
+        str(count),
+        ha="center",
+        va="center",
+        fontsize=9,
+        fontweight="bold",
+        color=style.ink,
+        fontfamily=FONT,
+        # The label sits on a patch of plain fill so the hatch does not run through the digits.
+        bbox={"boxstyle": "square,pad=0.12", "facecolor": style.fill, "linewidth": 0},
+    )
+
+
+def _fits_across(count: int, width_in: float) -> bool:
+    """Whether a count's digits fit across a segment `width_in` wide."""
+    return width_in >= len(str(count)) * 0.075 + 0.12
+
+
+def _empty_note(ax: Axes, text: str) -> None:
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=13,
+        color=_MUTED,
+        fontfamily=FONT,
+    )
+
+
+def render_status_by_goal(overview: GoalsOverview, title: str) -> bytes:
+    """A stacked horizontal bar per goal, Mayor's goals first, segments by status; PNG bytes.
+
+    With more than MAX_GOALS goals the first ones are drawn and a footnote says how many more
+    there are, so the image stays readable and well under a megabyte."""
+    ordered = sorted(overview.goals, key=lambda line: line.goal.kind != "mayor")
+    shown, hidden = ordered[:MAX_GOALS], len(ordered) - MAX_GOALS
+    grouped = len({line.goal.kind for line in shown}) > 1
+
+    rows: list[GoalLine | str] = []  # a str is a group heading
+    for line in shown:
+        if grouped and (not rows or _kind(rows[-1]) != line.goal.kind):
+            rows.append(_GROUP_NAMES.get(line.goal.kind, line.goal.kind))
+        rows.append(line)
+
+    bottom_in = _BAR_BOTTOM_IN + (_FOOTNOTE_IN if hidden > 0 else 0)
+    height_in = max(3.2, _BAR_TOP_IN + bottom_in + _ROW_IN * max(len(rows), 2))
+    figure = _figure(height_in)
+    _header(figure, title)
+    ax = _axes(figure, _BAR_LEFT_IN, _BAR_RIGHT_IN, _BAR_TOP_IN, bottom_in)
+    axes_width_in = WIDTH_IN - _BAR_LEFT_IN - _BAR_RIGHT_IN
+
+    most = max((line.counts.total for line in shown), default=0)
+    x_max = most * 1.08 if most else 1.0
+    ax.set_xlim(0, x_max)
+    ax.set_ylim(max(len(rows), 1) - 0.5, -0.5)  # first row at the top
+    ax.set_yticks(range(len(rows)), labels=[_row_label(row) for row in rows])
+    for tick, row in zip(ax.get_yticklabels(), rows, strict=True):
+        if isinstance(row, str):
+            tick.set_fontweight("bold")
+            tick.set_color(_MUTED)
+
+    for y, row in enumerate(rows):
+        if isinstance(row, str):
+            continue
+        left = 0
+        for status, count in row.counts.shown():
+            style = _style(status)
+            ax.barh(
+                y,
+                count,
+                left=left,
+                height=0.68,
+                color=style.fill,
+                edgecolor=style.edge,
+                hatch=style.hatch,
+                linewidth=0.8,
+            )
+            if _fits_across(count, count / x_max * axes_width_in):
+                _count_label(ax, left + count / 2, y, count, style)
+            left += count
+        if left:
+            ax.text(
+                left + x_max * 0.006,
+                y,
+                str(left),
+                ha="left",
+                va="center",
+                fontsize=9,
+                color=_MUTED,
+                fontfamily=FONT,
+            )
+
+    if most:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(axis="x", color=_GRID, linewidth=0.8)
+        ax.set_xlabel("Initiatives", fontsize=10, color=_INK, fontfamily=FONT)
+    else:
+        ax.set_xticks([])
+        _empty_note(ax, "No initiatives yet")
+
+    if hidden > 0:
+        figure.text(
+            0.2 / WIDTH_IN,
+            0.12 / height_in,
+            f"+{hidden} more goals not shown",
+            ha="left",
+            va="bottom",
+            fontsize=9,
+            style="italic",
+            color=_MUTED,
+            fontfamily=FONT,
+        )
+    return _png(figure)
+
+
+def _kind(row: GoalLine | str) -> str:
+    return "" if isinstance(row, str) else row.goal.kind
+
+
+def _row_label(row: GoalLine | str) -> str:
+    return _plain(row if isinstance(row, str) else _goal_label(row.goal.name))
+
+
+def render_trend(periods: Sequence[str], counts: Sequence[StatusCounts], title: str) -> bytes:
+    """Status counts over the last (up to) six periods, one stacked column each, oldest on the
+    left; PNG bytes. `periods` are YYYY-MM, oldest first, matching `counts` one for one."""
+    if len(periods) != len(counts):
+        raise ValueError(f"{len(periods)} periods but {len(counts)} counts")
+    periods, counts = list(periods)[-MAX_PERIODS:], list(counts)[-MAX_PERIODS:]
+
+    figure = _figure(_TREND_HEIGHT_IN)
+    _header(figure, title)
+    ax = _axes(figure, _TREND_LEFT_IN, _BAR_RIGHT_IN, _BAR_TOP_IN, _TREND_BOTTOM_IN)
+    axes_height_in = _TREND_HEIGHT_IN - _BAR_TOP_IN - _TREND_BOTTOM_IN
+
+    # At least four slots wide, centred, so one or two periods do not become slabs.
+    slots = max(len(periods), 4)
+    offset = (slots - len(periods)) / 2
+    ax.set_xlim(-0.5, slots - 0.5)
+    ax.set_xticks(
+        [offset + i for i in range(len(periods))],
+        labels=[_short_period(p) for p in periods],
+    )
+    ax.tick_params(axis="x", labelsize=10)
+
+    most = max((c.total for c in counts), default=0)
+    y_max = most * 1.1 if most else 1.0
+    ax.set_ylim(0, y_max)
+    for i, period_counts in enumerate(counts):
+        x = offset + i
+        bottom = 0
+        for status, count in period_counts.shown():
+            style = _style(status)
+            ax.bar(
+                x,
+                count,
+                bottom=bottom,
+                width=0.6,
+                color=style.fill,
+                edgecolor=style.edge,
+                hatch=style.hatch,
+                linewidth=0.8,
+            )
+            if count / y_max * axes_height_in >= 0.2:  # a line of 9 pt digits
+                _count_label(ax, x, bottom + count / 2, count, style)
+            bottom += count
+        if bottom:
+            ax.text(
+                x,
+                bottom + y_max * 0.01,
+                str(bottom),
+                ha="center",
+                va="bottom",
+                fontsize=9,
+                color=_MUTED,
+                fontfamily=FONT,
+            )
+
+    if most:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(axis="y", color=_GRID, linewidth=0.8)
+        ax.set_ylabel("Initiatives", fontsize=10, color=_INK, fontfamily=FONT)
+    else:
+        ax.set_yticks([])
+        _empty_note(ax, "No updates yet" if periods else "No periods yet")
+    return _png(figure)

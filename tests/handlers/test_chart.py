@@ -1,0 +1,191 @@
+"""The digest's chart images: valid PNGs of a sensible size, drawn in the vocabulary's colours."""
+
+from __future__ import annotations
+
+import io
+from itertools import cycle
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+from matplotlib.colors import to_rgb
+
+from handlers.messages.chart import render_status_by_goal, render_trend
+from models.planfile import read_plan_file
+from models.queries import GoalLine, GoalRef, GoalsOverview, StatusCounts
+from models.status import DISPLAY_ORDER, Status, look
+
+PERIOD = "2026-10"
+PERIODS = ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+LEGEND_BOTTOM_PX = 90  # the title and the legend live above this line
+
+
+def hartford_overview() -> GoalsOverview:
+    """The bundled Hartford plan's ten goals, each initiative given a status in turn."""
+    plan = read_plan_file()
+    statuses = cycle(DISPLAY_ORDER)
+    per_goal: dict[str, list[Status | None]] = {goal.key: [] for goal in plan.goals}
+    for department in plan.departments:
+        for initiative in department.initiatives:
+            status = initiative.status or next(statuses)
+            for key in initiative.goals:
+                per_goal[key].append(status)
+    return GoalsOverview(
+        PERIOD,
+        [
+            GoalLine(GoalRef(g.key, g.name, g.kind), StatusCounts.of(per_goal[g.key]), 0)
+            for g in plan.goals
+        ],
+    )
+
+
+def many_goals(count: int) -> GoalsOverview:
+    return GoalsOverview(
+        PERIOD,
+        [
+            GoalLine(
+                GoalRef(f"goal-{i}", f"Goal {i}: a long name that must be cut short", "city-plan"),
+                StatusCounts({Status.ON_TRACK: i % 7 + 1, Status.AT_RISK: 3, None: i % 4}),
+                0,
+            )
+            for i in range(count)
+        ],
+    )
+
+
+def one_status_overview(status: Status | None) -> GoalsOverview:
+    return GoalsOverview(
+        PERIOD,
+        [
+            GoalLine(GoalRef(f"g{n}", f"Goal {n}", "mayor"), StatusCounts({status: n}), 0)
+            for n in (12, 20, 7)
+        ],
+    )
+
+
+def decode(data: bytes) -> np.ndarray:
+    """RGB pixels as 0–255 integers, after checking the bytes are a PNG under a megabyte."""
+    assert data.startswith(PNG_SIGNATURE)
+    assert len(data) < 1_000_000
+    pixels = imread(io.BytesIO(data), format="png")
+    return np.rint(pixels[:, :, :3] * 255).astype(int)
+
+
+def dominant_colour(pixels: np.ndarray) -> tuple[int, ...]:
+    """The most common colour that is not (near) white."""
+    flat = pixels.reshape(-1, 3)
+    coloured = flat[(flat < 250).any(axis=1)]
+    colours, counts = np.unique(coloured, axis=0, return_counts=True)
+    return tuple(int(c) for c in colours[counts.argmax()])
+
+
+def rgb255(colour: str) -> tuple[int, ...]:
+    return tuple(round(c * 255) for c in to_rgb(colour))
+
+
+def bar_rows(pixels: np.ndarray, colour: str) -> np.ndarray:
+    """Pixel rows below the legend where a wide run of `colour` is drawn: the bars in it."""
+    close = (np.abs(pixels - np.array(rgb255(colour))) <= 3).all(axis=2)
+    rows = np.flatnonzero(close.sum(axis=1) > 100)
+    return rows[rows > LEGEND_BOTTOM_PX]
+
+
+@pytest.mark.parametrize(
+    ("overview", "min_height"),
+    [
+        (hartford_overview(), 600),
+        (many_goals(40), 1000),
+        (GoalsOverview(PERIOD, [GoalLine(GoalRef("safety", "Safety", "mayor"), StatusCounts(), 0)]), 200),
+        (GoalsOverview(PERIOD, []), 200),
+    ],
+    ids=["hartford", "40 goals", "zero initiatives", "no goals"],
+)
+def test_status_by_goal_is_a_png_of_a_sensible_size(overview: GoalsOverview, min_height: int) -> None:
+    pixels = decode(render_status_by_goal(overview, f"Status by goal — {PERIOD}"))
+    height, width = pixels.shape[:2]
+    assert 800 <= width <= 2000
+    assert min_height <= height <= 4000
+
+
+def test_many_goals_are_capped_so_the_image_stops_growing() -> None:
+    forty = decode(render_status_by_goal(many_goals(40), "Status by goal"))
+    hundred = decode(render_status_by_goal(many_goals(100), "Status by goal"))
+    assert forty.shape == hundred.shape
+
+
+def test_zero_initiatives_draws_no_bars() -> None:
+    overview = GoalsOverview(
+        PERIOD, [GoalLine(GoalRef(f"g{n}", f"Goal {n}", "mayor"), StatusCounts(), 0) for n in range(4)]
+    )
+    pixels = decode(render_status_by_goal(overview, "Status by goal"))
+    for status in DISPLAY_ORDER:
+        assert bar_rows(pixels, look(status).colour).size == 0, look(status).word
+
+
+@pytest.mark.parametrize("status", DISPLAY_ORDER, ids=lambda s: look(s).word)
+def test_bars_use_the_status_colour(status: Status | None) -> None:
+    pixels = decode(render_status_by_goal(one_status_overview(status), "One status"))
+    expected = rgb255(look(status).colour)
+    found = dominant_colour(pixels)
+    assert all(abs(f - e) <= 30 for f, e in zip(found, expected, strict=True)), (found, expected)
+
+
+def test_mayors_goals_are_drawn_above_city_plan_goals() -> None:
+    overview = GoalsOverview(
+        PERIOD,
+        [
+            GoalLine(GoalRef("parks", "Parks", "city-plan"), StatusCounts({Status.OFF_TRACK: 9}), 0),
+            GoalLine(GoalRef("safety", "Safety", "mayor"), StatusCounts({Status.ON_TRACK: 9}), 0),
+        ],
+    )
+    pixels = decode(render_status_by_goal(overview, "Order"))
+    mayor = bar_rows(pixels, look(Status.ON_TRACK).colour)
+    city = bar_rows(pixels, look(Status.OFF_TRACK).colour)
+    assert mayor.size and city.size
+    assert mayor.max() < city.min()
+
+
+def test_the_same_data_renders_the_same_bytes() -> None:
+    overview = hartford_overview()
+    assert render_status_by_goal(overview, "Status") == render_status_by_goal(overview, "Status")
+    counts = [StatusCounts({Status.ON_TRACK: 4, None: 2})] * 3
+    assert render_trend(PERIODS[:3], counts, "Trend") == render_trend(PERIODS[:3], counts, "Trend")
+
+
+@pytest.mark.parametrize("periods", [PERIODS[-1:], PERIODS], ids=["1 period", "6 periods"])
+def test_trend_is_a_png_of_a_sensible_size(periods: list[str]) -> None:
+    counts = [
+        StatusCounts({Status.COMPLETE: i, Status.ON_TRACK: 20 - i, Status.OFF_TRACK: 2, None: 5})
+        for i in range(len(periods))
+    ]
+    pixels = decode(render_trend(periods, counts, "Status over six months"))
+    height, width = pixels.shape[:2]
+    assert 800 <= width <= 2000
+    assert 200 <= height <= 4000
+    assert bar_rows(pixels, look(Status.ON_TRACK).colour).size
+
+
+def test_trend_uses_the_status_colour() -> None:
+    counts = [StatusCounts({Status.AT_RISK: n}) for n in (5, 9, 12)]
+    pixels = decode(render_trend(PERIODS[:3], counts, "At risk"))
+    expected = rgb255(look(Status.AT_RISK).colour)
+    found = dominant_colour(pixels)
+    assert all(abs(f - e) <= 30 for f, e in zip(found, expected, strict=True)), (found, expected)
+
+
+def test_trend_shows_only_the_last_six_periods() -> None:
+    periods = ["2026-03", "2026-04", *PERIODS]
+    counts = [StatusCounts({Status.ON_TRACK: n + 1}) for n in range(len(periods))]
+    assert render_trend(periods, counts, "Trend") == render_trend(PERIODS, counts[2:], "Trend")
+
+
+def test_trend_without_periods_is_an_empty_chart() -> None:
+    pixels = decode(render_trend([], [], "Trend"))
+    assert pixels.shape[1] >= 800
+    assert bar_rows(pixels, look(None).colour).size == 0
+
+
+def test_trend_refuses_periods_and_counts_that_do_not_match() -> None:
+    with pytest.raises(ValueError, match="2 periods but 1 counts"):
+        render_trend(PERIODS[:2], [StatusCounts()], "Trend")
