@@ -97,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
 
     jobs = commands.add_parser("jobs", help="scheduled jobs").add_subparsers(metavar="ACTION")
     jobs_run = jobs.add_parser("run", help="run a job now: the scheduler's own code")
-    jobs_run.add_argument("job", choices=("prompts", "reminders"))
+    jobs_run.add_argument("job", choices=("prompts", "reminders", "digest"))
     jobs_run.add_argument("--period", help="the reporting period (default: the open one)")
     jobs_run.add_argument("--department", help="only this department (prompts)")
     jobs_run.add_argument("--reminder", type=int, help="which reminder (1, 2…; default: due)")
@@ -281,6 +281,22 @@ def _jobs_run(settings: Settings, args: argparse.Namespace) -> int:
         try:
             ctx = plan_context(settings, engine)
             client = build_client(settings)
+            if args.job == "digest":
+                from handlers.people import PeopleNames
+                from jobs.digest import post_weekly_digest
+
+                if settings.digest_channel is None:
+                    raise CommandError(
+                        "setting PLANBOT_DIGEST_CHANNEL is missing: the digest needs a channel"
+                    )
+                digest = await post_weekly_digest(ctx, client, PeopleNames())
+                verdict = {
+                    "posted": f"posted in {digest.channel}",
+                    "already": "already posted this week; nothing sent",
+                    "failed": f"failed: {digest.error}",
+                }[digest.outcome]
+                err.print(f"Digest for the week of {digest.week}: {verdict}.", highlight=False)
+                return 1 if digest.outcome == "failed" else 0
             if args.job == "prompts":
                 try:
                     run = await post_monthly_prompts(
@@ -296,7 +312,10 @@ def _jobs_run(settings: Settings, args: argparse.Namespace) -> int:
                     ("failed", [f"{k} ({e})" for k, e in run.failed]),
                 ]
             else:
-                reminders = await send_reminders(ctx, client, period, args.reminder)
+                try:
+                    reminders = await send_reminders(ctx, client, period, args.reminder)
+                except ValueError as exc:
+                    raise CommandError(f"--reminder: {exc}") from None
                 if reminders.ordinal is None:
                     err.print(f"No reminder is due yet for {period}.", highlight=False)
                     return 0

@@ -80,7 +80,10 @@ def serve(settings: Settings, *, host: str, port: int) -> None:
     scheduler = startup = None
     if settings.scheduler:
         cycle = Cycle(
-            plan_context(settings, engine), app.client, timedelta(hours=settings.catch_up_hours)
+            plan_context(settings, engine),
+            app.client,
+            timedelta(hours=settings.catch_up_hours),
+            settings.digest_cron,
         )
         scheduler, startup = build_scheduler(cycle), cycle.tick
     config = uvicorn.Config(

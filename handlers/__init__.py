@@ -15,7 +15,7 @@ from handlers.views import update_form
 
 def register_listeners(app: AsyncApp, ctx: PlanContext) -> None:
     names = PeopleNames()
-    plan.register(app, ctx)
+    plan.register(app, ctx, names)
     share.register(app, ctx, names)
     home.register(app, ctx)
     prompt.register(app, ctx)

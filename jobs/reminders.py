@@ -46,6 +46,10 @@ async def send_reminders(
     """Remind the departments whose prompt is posted and who have not reported. `ordinal`
     defaults to the latest reminder due now; earlier ones not yet sent are skipped (recorded
     as done) so that nobody gets two reminders at once after downtime."""
+    if ordinal is not None and not 1 <= ordinal <= len(ctx.calendar.reminder_days):
+        raise ValueError(
+            f"there is no reminder {ordinal}: reminders are 1 to {len(ctx.calendar.reminder_days)}"
+        )
     ordinal = ordinal if ordinal is not None else due_reminder(ctx, period, ctx.now())
     run = ReminderRun(period, ordinal)
     if ordinal is None:

@@ -15,6 +15,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import PlanContext
+from handlers.people import PeopleNames
+from jobs.digest import DigestRun, post_weekly_digest
 from jobs.prompts import PromptRun, post_monthly_prompts
 from jobs.reminders import ReminderRun, due_reminder, send_reminders
 from models.periods import open_period
@@ -28,14 +30,33 @@ RETRY_MINUTES = 15
 class DueRun:
     prompts: PromptRun | None = None
     reminders: ReminderRun | None = None
+    digest: DigestRun | None = None
     ran: list[str] = field(default_factory=list)
 
 
 class Cycle:
     """What is due at a moment, worked out from the calendar, and done."""
 
-    def __init__(self, ctx: PlanContext, client: AsyncWebClient, catch_up: timedelta) -> None:
+    def __init__(
+        self,
+        ctx: PlanContext,
+        client: AsyncWebClient,
+        catch_up: timedelta,
+        digest_cron: str = "0 8 * * mon",
+        names: PeopleNames | None = None,
+    ) -> None:
         self.ctx, self.client, self.catch_up = ctx, client, catch_up
+        self.digest_trigger = CronTrigger.from_crontab(digest_cron, timezone=ctx.calendar.zone)
+        self.names = names or PeopleNames()
+
+    def last_digest_time(self, now: datetime) -> datetime | None:
+        """The digest's latest scheduled moment at or before now (looking back up to 8 days)."""
+        moment = self.digest_trigger.get_next_fire_time(None, now - timedelta(days=8))
+        last = None
+        while moment is not None and moment <= now:
+            last = moment
+            moment = self.digest_trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
+        return last
 
     def _window(self, moment: datetime, now: datetime) -> bool:
         return moment <= now <= moment + self.catch_up
@@ -53,6 +74,10 @@ class Cycle:
         ):
             result.reminders = await send_reminders(self.ctx, self.client, period, ordinal)
             result.ran.append("reminders")
+        digest_at = self.last_digest_time(now)
+        if self.ctx.digest_channel and digest_at is not None and self._window(digest_at, now):
+            result.digest = await post_weekly_digest(self.ctx, self.client, self.names)
+            result.ran.append("digest")
         return result
 
     async def tick(self) -> None:

@@ -177,8 +177,11 @@ class Digest(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     channel_id: str = Field(max_length=40)
     week: str = Field(max_length=10)  # the Monday, YYYY-MM-DD
-    state: str = Field(default="pending", max_length=20)
+    state: str = Field(default="pending", max_length=20)  # pending, posting, posted, failed
     message_ts: str | None = Field(default=None, max_length=40)
+    claimed_at: datetime | None = _when(default=None, nullable=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = _when(default_factory=utcnow)
     posted_at: datetime | None = _when(default=None, nullable=True)
 

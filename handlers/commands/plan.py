@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.commands.parse import MAX_COMMAND_TEXT, PlanCommand, parse_plan_command
 from handlers.context import PlanContext
+from handlers.digest import digest_for
 from handlers.messages.answers import (
     Message,
     render_department_summary,
@@ -25,7 +26,7 @@ from handlers.messages.answers import (
     render_owners_set,
     with_share_button,
 )
-from handlers.people import People, mention
+from handlers.people import People, PeopleNames, mention
 from handlers.updates import open_form, state_for_update_command
 from models.db import session_scope
 from models.export import export_rows, to_csv
@@ -73,8 +74,6 @@ async def answer_plan_command(
                 "Name a department and mention its owner(s), e.g. `/plan owner fire @chief`."
             )
         )
-    if action == "digest":
-        return Answer(render_error("`/plan digest` is not available yet in this version."))
     if action == "owner" and not ctx.is_admin(user_id):
         return Answer(render_error("Only a Plan Bot admin can change a department's owners."))
     period = ctx.open_period()
@@ -164,7 +163,18 @@ async def export_for(ctx: PlanContext, client: AsyncWebClient, user_id: str) -> 
     )
 
 
-def register(app: AsyncApp, ctx: PlanContext) -> None:
+async def _digest_preview(ctx: PlanContext, client: AsyncWebClient, names: PeopleNames) -> Answer:
+    try:
+        _, messages = await digest_for(ctx, client, names, preview=True)
+    except NoActivePlan:
+        return Answer(render_error("No plan is loaded yet: an admin runs `planbot plan load`."))
+    except Exception:
+        log.exception("/plan digest failed")
+        return FAILED
+    return Answer(messages.main)
+
+
+def register(app: AsyncApp, ctx: PlanContext, names: PeopleNames) -> None:
     @app.command("/plan")
     async def plan_command(
         ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
@@ -198,7 +208,11 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
             await ack()
             await open_form(client, str(command.get("trigger_id") or ""), state)
             return
-        task = asyncio.create_task(_safe_answer(ctx, parsed, user_id))
+        task = asyncio.create_task(
+            _digest_preview(ctx, client, names)
+            if parsed.action == "digest"
+            else _safe_answer(ctx, parsed, user_id)
+        )
         done, _ = await asyncio.wait({task}, timeout=ACK_BUDGET_SECONDS)
         if task in done:
             await ack(**reply(task.result(), text))

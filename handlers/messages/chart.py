@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import to_rgb
+from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
@@ -85,7 +85,7 @@ def _style(status: Status | None) -> _Style:
     # Whichever of black and white contrasts more with the fill (WCAG contrast ratio).
     on_white = 1.05 / (_luminance(fill) + 0.05)
     on_black = (_luminance(fill) + 0.05) / 0.05
-    edge = "#%02x%02x%02x" % tuple(round(c * 255) for c in _mix(fill, (0, 0, 0), 0.4))
+    edge = to_hex(_mix(fill, (0, 0, 0), 0.4))
     return _Style(fill, edge, "#ffffff" if on_white > on_black else "#000000", HATCHES[status])
 
 

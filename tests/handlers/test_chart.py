@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from functools import cache
 from itertools import cycle
 
 import numpy as np
 import pytest
-from matplotlib.image import imread
 from matplotlib.colors import to_rgb
+from matplotlib.image import imread
 
 from handlers.messages.chart import render_status_by_goal, render_trend
 from models.planfile import read_plan_file
@@ -38,6 +40,11 @@ def hartford_overview() -> GoalsOverview:
             for g in plan.goals
         ],
     )
+
+
+@cache
+def many_goals_chart(count: int) -> bytes:
+    return render_status_by_goal(many_goals(count), "Status by goal")
 
 
 def many_goals(count: int) -> GoalsOverview:
@@ -91,32 +98,40 @@ def bar_rows(pixels: np.ndarray, colour: str) -> np.ndarray:
     return rows[rows > LEGEND_BOTTOM_PX]
 
 
+ZERO_INITIATIVES = GoalsOverview(
+    PERIOD, [GoalLine(GoalRef("safety", "Safety", "mayor"), StatusCounts(), 0)]
+)
+
+
 @pytest.mark.parametrize(
-    ("overview", "min_height"),
+    ("chart", "min_height"),
     [
-        (hartford_overview(), 600),
-        (many_goals(40), 1000),
-        (GoalsOverview(PERIOD, [GoalLine(GoalRef("safety", "Safety", "mayor"), StatusCounts(), 0)]), 200),
-        (GoalsOverview(PERIOD, []), 200),
+        (lambda: render_status_by_goal(hartford_overview(), f"Status by goal — {PERIOD}"), 600),
+        (lambda: many_goals_chart(40), 1000),
+        (lambda: render_status_by_goal(ZERO_INITIATIVES, "Status by goal"), 200),
+        (lambda: render_status_by_goal(GoalsOverview(PERIOD, []), "Status by goal"), 200),
     ],
     ids=["hartford", "40 goals", "zero initiatives", "no goals"],
 )
-def test_status_by_goal_is_a_png_of_a_sensible_size(overview: GoalsOverview, min_height: int) -> None:
-    pixels = decode(render_status_by_goal(overview, f"Status by goal — {PERIOD}"))
+def test_status_by_goal_is_a_png_of_a_sensible_size(
+    chart: Callable[[], bytes], min_height: int
+) -> None:
+    pixels = decode(chart())
     height, width = pixels.shape[:2]
     assert 800 <= width <= 2000
     assert min_height <= height <= 4000
 
 
 def test_many_goals_are_capped_so_the_image_stops_growing() -> None:
-    forty = decode(render_status_by_goal(many_goals(40), "Status by goal"))
-    hundred = decode(render_status_by_goal(many_goals(100), "Status by goal"))
+    forty = decode(many_goals_chart(40))
+    hundred = decode(many_goals_chart(100))
     assert forty.shape == hundred.shape
 
 
 def test_zero_initiatives_draws_no_bars() -> None:
     overview = GoalsOverview(
-        PERIOD, [GoalLine(GoalRef(f"g{n}", f"Goal {n}", "mayor"), StatusCounts(), 0) for n in range(4)]
+        PERIOD,
+        [GoalLine(GoalRef(f"g{n}", f"Goal {n}", "mayor"), StatusCounts(), 0) for n in range(4)],
     )
     pixels = decode(render_status_by_goal(overview, "Status by goal"))
     for status in DISPLAY_ORDER:
@@ -135,7 +150,9 @@ def test_mayors_goals_are_drawn_above_city_plan_goals() -> None:
     overview = GoalsOverview(
         PERIOD,
         [
-            GoalLine(GoalRef("parks", "Parks", "city-plan"), StatusCounts({Status.OFF_TRACK: 9}), 0),
+            GoalLine(
+                GoalRef("parks", "Parks", "city-plan"), StatusCounts({Status.OFF_TRACK: 9}), 0
+            ),
             GoalLine(GoalRef("safety", "Safety", "mayor"), StatusCounts({Status.ON_TRACK: 9}), 0),
         ],
     )
@@ -147,7 +164,7 @@ def test_mayors_goals_are_drawn_above_city_plan_goals() -> None:
 
 
 def test_the_same_data_renders_the_same_bytes() -> None:
-    overview = hartford_overview()
+    overview = GoalsOverview(PERIOD, hartford_overview().goals[:3])
     assert render_status_by_goal(overview, "Status") == render_status_by_goal(overview, "Status")
     counts = [StatusCounts({Status.ON_TRACK: 4, None: 2})] * 3
     assert render_trend(PERIODS[:3], counts, "Trend") == render_trend(PERIODS[:3], counts, "Trend")

@@ -1,0 +1,141 @@
+"""The weekly digest: posted once per week in the leadership channel, with its chart."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.context import PlanContext
+from handlers.digest import digest_for, week_of
+from handlers.messages.chart import render_status_by_goal, render_trend
+from handlers.people import PeopleNames
+from models.db import session_scope
+from models.digest import DigestContent, claim_digest, finish_digest
+from models.periods import period_label
+
+log = logging.getLogger(__name__)
+
+DIGEST_EVENT = "planbot_digest"
+STALE_CLAIM = timedelta(minutes=10)
+
+
+@dataclass
+class DigestRun:
+    channel: str | None
+    week: str
+    outcome: str  # posted, already, no_channel, failed
+    ts: str | None = None
+    thread_messages: int = 0
+    error: str | None = None
+
+
+def _metadata(week: str) -> dict[str, Any]:
+    return {"event_type": DIGEST_EVENT, "event_payload": {"week": week}}
+
+
+async def _find_posted(client: AsyncWebClient, channel: str, week: str) -> str | None:
+    answer = await client.conversations_history(
+        channel=channel, include_all_metadata=True, limit=200
+    )
+    for message in answer.get("messages") or []:
+        metadata = message.get("metadata") or {}
+        if (
+            metadata.get("event_type") == DIGEST_EVENT
+            and (metadata.get("event_payload") or {}).get("week") == week
+        ):
+            return str(message["ts"])
+    return None
+
+
+async def post_weekly_digest(
+    ctx: PlanContext, client: AsyncWebClient, names: PeopleNames
+) -> DigestRun:
+    """Post this week's digest unless it is posted already; safe to run again, and from several
+    processes at once (the week's row is claimed in the database before posting)."""
+    now = ctx.now()
+    week = week_of(now, ctx.timezone)
+    channel = ctx.digest_channel
+    if channel is None:
+        return DigestRun(None, week, "no_channel")
+    async with session_scope(ctx.engine) as session:
+        claim = await claim_digest(session, channel, week, now, STALE_CLAIM)
+    if claim is None:
+        return DigestRun(channel, week, "already")
+    try:
+        content, messages = await digest_for(ctx, client, names, preview=False, channel=channel)
+        ts = await _find_posted(client, channel, week) if claim.attempts > 1 else None
+        if ts is None:
+            answer = await client.chat_postMessage(
+                channel=channel,
+                text=messages.main.text,
+                blocks=messages.main.blocks,
+                metadata=_metadata(week),
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+            ts = str(answer["ts"])
+            for part in messages.thread:
+                await client.chat_postMessage(
+                    channel=channel,
+                    thread_ts=ts,
+                    text=part.text,
+                    blocks=part.blocks,
+                    unfurl_links=False,
+                )
+        async with session_scope(ctx.engine) as session:
+            await finish_digest(session, claim.id, message_ts=ts, now=ctx.now())
+    except (SlackApiError, OSError, TimeoutError) as exc:
+        error = (
+            str(exc.response.get("error") or exc.response.status_code)
+            if isinstance(exc, SlackApiError)
+            else type(exc).__name__
+        )
+        log.warning("digest for %s failed: %s", week, error)
+        async with session_scope(ctx.engine) as session:
+            await finish_digest(session, claim.id, message_ts=None, now=ctx.now(), error=error)
+        return DigestRun(channel, week, "failed", error=error)
+    await _upload_charts(client, channel, ts, content, week)
+    log.info("digest for week of %s posted in %s", week, channel)
+    return DigestRun(channel, week, "posted", ts, len(messages.thread))
+
+
+async def _upload_charts(
+    client: AsyncWebClient, channel: str, ts: str, content: DigestContent, week: str
+) -> None:
+    """The charts go in the digest's thread; the digest stands without them if this fails."""
+    label = period_label(content.period)
+    try:
+        # Drawing takes a few hundred milliseconds: off the event loop, which serves Slack.
+        by_goal = await asyncio.to_thread(
+            render_status_by_goal, content.goals, f"Status by goal — {label}"
+        )
+        trend = await asyncio.to_thread(
+            render_trend,
+            [p for p, _ in content.trend],
+            [c for _, c in content.trend],
+            "Status over the last six months",
+        )
+        await client.files_upload_v2(
+            channel=channel,
+            thread_ts=ts,
+            file_uploads=[
+                {
+                    "content": by_goal,
+                    "filename": f"plan-status-by-goal-{week}.png",
+                    "title": f"Status by goal, {label}",
+                },
+                {
+                    "content": trend,
+                    "filename": f"plan-status-trend-{week}.png",
+                    "title": "Status over the last six months",
+                },
+            ],
+        )
+    except (SlackApiError, OSError, TimeoutError) as exc:
+        log.warning("digest charts for %s were not uploaded: %s", week, type(exc).__name__)

@@ -1,0 +1,368 @@
+"""The weekly digest's content: where the plan stands, what changed since the last digest, what
+needs attention, who is missing. Plain results; the Block Kit is built in handlers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.cycle import insert_ignoring_duplicates
+from models.periods import parse_period, recent_periods
+from models.queries import (
+    DepartmentRef,
+    GoalLine,
+    GoalsOverview,
+    MissingReport,
+    StatusCounts,
+    goals_overview,
+    missing_departments,
+)
+from models.status import Status
+from models.tables import Department, DepartmentOwner, Digest, Initiative, Update
+
+STALE_PERIODS = 3  # unchanged for this many periods (the open one included) while not complete
+TREND_PERIODS = 6
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    department: DepartmentRef
+    number: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Change:
+    item: ItemRef
+    before: Status | None  # None: it had no update before
+    after: Status
+    author: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class AttentionItem:
+    item: ItemRef
+    status: Status
+    note: str
+    percent: int | None
+    period: str
+    received_at: datetime
+    stale_since: str | None  # the first period of an unchanged run, for stale items
+
+
+@dataclass(frozen=True)
+class DigestContent:
+    period: str  # the open reporting period
+    since: datetime | None  # the previous digest, or None for the first one
+    totals: StatusCounts  # every initiative once
+    goals: GoalsOverview  # an initiative aligned to two goals counts under each
+    changes: list[Change]  # status changes since the previous digest
+    new_updates: int  # updates received since the previous digest
+    late_updates: int
+    attention: list[AttentionItem]  # off track, at risk, then stale
+    missing: MissingReport
+    owned_departments: int  # departments with initiatives and an owner
+    reported_owned: int  # of those, how many reported for the period
+    trend: list[tuple[str, StatusCounts]]  # the last periods, oldest first
+
+    @property
+    def mayor_goals(self) -> list[GoalLine]:
+        return [g for g in self.goals.goals if g.goal.kind == "mayor"]
+
+    @property
+    def response_rate(self) -> float:
+        return self.reported_owned / self.owned_departments if self.owned_departments else 0.0
+
+
+def _latest_id() -> sa.ScalarSelect[int]:
+    newer = aliased(Update)
+    return (
+        select(newer.id)
+        .where(newer.initiative_id == Initiative.id)
+        .order_by(newer.period.desc(), newer.received_at.desc(), newer.id.desc())  # type: ignore[union-attr,attr-defined]
+        .limit(1)
+        .correlate(Initiative)
+        .scalar_subquery()
+    )
+
+
+async def previous_digest_time(
+    session: AsyncSession, channel_id: str, week: str
+) -> datetime | None:
+    """When the last digest before this week's was posted in the channel."""
+    return (
+        await session.exec(
+            select(Digest.posted_at)
+            .where(Digest.channel_id == channel_id, Digest.week < week, Digest.state == "posted")
+            .order_by(Digest.week.desc())  # type: ignore[attr-defined]
+            .limit(1)
+        )
+    ).first()
+
+
+async def digest_content(
+    session: AsyncSession,
+    plan_id: int,
+    period: str,
+    *,
+    since: datetime | None,
+    now: datetime,
+) -> DigestContent:
+    """Everything the digest says. A fixed number of statements whatever the plan's size."""
+    parse_period(period)
+    goals = await goals_overview(session, plan_id, period)
+    missing = await missing_departments(session, plan_id, period)
+
+    # Each initiative once: its department, latest update, and the last period its status
+    # differed (for staleness) and its first period.
+    latest = aliased(Update)
+    differing = aliased(Update)
+    first = aliased(Update)
+    last_different = (
+        select(sa.func.max(differing.period))
+        .where(differing.initiative_id == Initiative.id, differing.status != latest.status)
+        .correlate(Initiative, latest)
+        .scalar_subquery()
+    )
+    first_period = (
+        select(sa.func.min(first.period))
+        .where(first.initiative_id == Initiative.id)
+        .correlate(Initiative)
+        .scalar_subquery()
+    )
+    rows = (
+        await session.exec(
+            select(
+                Initiative.id,
+                Initiative.number,
+                Initiative.text,
+                Department.id.label("department_id"),
+                Department.key,
+                Department.name,  # type: ignore[union-attr]
+                latest.status,
+                latest.note,
+                latest.percent,
+                latest.period,
+                latest.received_at,
+                last_different.label("last_different"),
+                first_period.label("first_period"),
+            )
+            .join(Department, Department.id == Initiative.department_id)  # type: ignore[arg-type]
+            .outerjoin(latest, latest.id == _latest_id())  # type: ignore[arg-type]
+            .where(Department.plan_id == plan_id)
+            .order_by(Department.position, Initiative.number)
+        )
+    ).all()
+    departments = {r.department_id: DepartmentRef(r.key, r.name) for r in rows}
+    items = {r.id: ItemRef(departments[r.department_id], r.number, r.text) for r in rows}
+    totals = StatusCounts.of(None if r.status is None else Status(r.status) for r in rows)
+    window = recent_periods(period, STALE_PERIODS)[0]
+    urgent: list[AttentionItem] = []
+    stale: list[AttentionItem] = []
+    for r in rows:
+        if r.status is None:
+            continue
+        status = Status(r.status)
+        if status.needs_attention:
+            urgent.append(
+                AttentionItem(items[r.id], status, r.note, r.percent, r.period, r.received_at, None)
+            )
+            continue
+        if status == Status.COMPLETE:
+            continue
+        run_start = r.first_period if r.last_different is None else _after(r.last_different)
+        if run_start is not None and run_start <= window and r.period >= window:
+            stale.append(
+                AttentionItem(
+                    items[r.id], status, r.note, r.percent, r.period, r.received_at, run_start
+                )
+            )
+    urgent.sort(key=lambda a: a.status != Status.OFF_TRACK)
+
+    # What changed since the previous digest: every update received since, against the status
+    # the initiative had just before it.
+    changes: list[Change] = []
+    new_updates = late_updates = 0
+    if since is not None:
+        before = aliased(Update)
+        prior_status = (
+            select(before.status)
+            .where(
+                before.initiative_id == Update.initiative_id,
+                sa.tuple_(before.period, before.received_at, before.id)
+                < sa.tuple_(Update.period, Update.received_at, Update.id),
+            )
+            .order_by(before.period.desc(), before.received_at.desc(), before.id.desc())  # type: ignore[union-attr,attr-defined]
+            .limit(1)
+            .correlate(Update)
+            .scalar_subquery()
+        )
+        recent = (
+            await session.exec(
+                select(
+                    Update.initiative_id,
+                    Update.status,
+                    Update.author,
+                    Update.received_at,
+                    Update.late,
+                    prior_status.label("prior"),
+                )
+                .join(Initiative, Initiative.id == Update.initiative_id)  # type: ignore[arg-type]
+                .join(Department, Department.id == Initiative.department_id)  # type: ignore[arg-type]
+                .where(
+                    Department.plan_id == plan_id,
+                    Update.received_at > since,
+                    Update.received_at <= now,
+                )
+                .order_by(Update.period, Update.received_at, Update.id)
+            )
+        ).all()
+        new_updates = len(recent)
+        late_updates = sum(1 for r in recent if r.late)
+        first_seen: dict[int, Status | None] = {}
+        last_seen: dict[int, tuple[Status, str, datetime]] = {}
+        for r in recent:
+            first_seen.setdefault(r.initiative_id, None if r.prior is None else Status(r.prior))
+            last_seen[r.initiative_id] = (Status(r.status), r.author, r.received_at)
+        for initiative_id, (after, author, when) in last_seen.items():
+            if first_seen[initiative_id] != after and initiative_id in items:
+                changes.append(
+                    Change(items[initiative_id], first_seen[initiative_id], after, author, when)
+                )
+
+    # Response: departments with an owner and initiatives, and how many of them reported.
+    owned = sa.exists().where(DepartmentOwner.department_id == Department.id)
+    has_initiatives = sa.exists().where(Initiative.department_id == Department.id)
+    reported = sa.exists().where(
+        Initiative.department_id == Department.id,
+        sa.exists().where(Update.initiative_id == Initiative.id, Update.period == period),
+    )
+    owned_rows = (
+        await session.exec(
+            select(reported.label("reported")).where(
+                Department.plan_id == plan_id, owned, has_initiatives
+            )
+        )
+    ).all()
+
+    trend = await _trend(session, plan_id, recent_periods(period, TREND_PERIODS))
+    return DigestContent(
+        period=period,
+        since=since,
+        totals=totals,
+        goals=goals,
+        changes=changes,
+        new_updates=new_updates,
+        late_updates=late_updates,
+        attention=urgent + stale,
+        missing=missing,
+        owned_departments=len(owned_rows),
+        reported_owned=sum(1 for r in owned_rows if r),
+        trend=trend,
+    )
+
+
+def _after(period: str) -> str:
+    year, month = (int(p) for p in period.split("-"))
+    return f"{year + 1:04d}-01" if month == 12 else f"{year:04d}-{month + 1:02d}"
+
+
+async def _trend(
+    session: AsyncSession, plan_id: int, periods: list[str]
+) -> list[tuple[str, StatusCounts]]:
+    """Per period, each initiative's last word in that period; silence counts as no update."""
+    same = aliased(Update)
+    last_in_period = (
+        select(same.id)
+        .where(same.initiative_id == Update.initiative_id, same.period == Update.period)
+        .order_by(same.received_at.desc(), same.id.desc())  # type: ignore[attr-defined,union-attr]
+        .limit(1)
+        .correlate(Update)
+        .scalar_subquery()
+    )
+    rows = await session.exec(
+        select(Update.period, Update.status, sa.func.count())
+        .join(Initiative, Initiative.id == Update.initiative_id)  # type: ignore[arg-type]
+        .join(Department, Department.id == Initiative.department_id)  # type: ignore[arg-type]
+        .where(
+            Department.plan_id == plan_id,
+            Update.period.in_(periods),  # type: ignore[attr-defined]
+            Update.id == last_in_period,
+        )
+        .group_by(Update.period, Update.status)
+    )
+    total = (
+        await session.exec(
+            select(sa.func.count())
+            .select_from(Initiative)
+            .join(Department, Department.id == Initiative.department_id)  # type: ignore[arg-type]
+            .where(Department.plan_id == plan_id)
+        )
+    ).one()
+    counts: dict[str, Counter[Status | None]] = {p: Counter() for p in periods}
+    for period, status, n in rows:
+        counts[period][Status(status)] += n
+    for period in periods:
+        counts[period][None] = total - sum(counts[period].values())
+    return [(p, StatusCounts({k: v for k, v in counts[p].items() if v})) for p in periods]
+
+
+# --- the digest's record: claimed before posting, once per channel and week -------------------
+
+
+@dataclass(frozen=True)
+class DigestClaim:
+    id: int
+    attempts: int
+
+
+async def claim_digest(
+    session: AsyncSession, channel_id: str, week: str, now: datetime, stale_after: timedelta
+) -> DigestClaim | None:
+    """Record this week's digest for the channel and claim it for posting; None when it is
+    posted already or another process holds a fresh claim. The caller commits before posting."""
+    await insert_ignoring_duplicates(
+        session,
+        Digest,
+        channel_id=channel_id,
+        week=week,
+        state="pending",
+        attempts=0,
+        created_at=now,
+    )
+    claimable = sa.or_(
+        Digest.state.in_(("pending", "failed")),  # type: ignore[attr-defined]
+        sa.and_(Digest.state == "posting", Digest.claimed_at < now - stale_after),  # type: ignore[operator]
+    )
+    claimed = (
+        await session.exec(  # type: ignore[call-overload]
+            sa.update(Digest)
+            .where(Digest.channel_id == channel_id, Digest.week == week, claimable)
+            .values(state="posting", claimed_at=now, attempts=Digest.attempts + 1)
+            .returning(Digest.id, Digest.attempts)
+        )
+    ).first()
+    return None if claimed is None else DigestClaim(claimed[0], claimed[1])
+
+
+async def finish_digest(
+    session: AsyncSession,
+    digest_id: int,
+    *,
+    message_ts: str | None,
+    now: datetime,
+    error: str | None = None,
+) -> None:
+    values: dict[str, object] = (
+        {"state": "posted", "message_ts": message_ts, "posted_at": now, "last_error": None}
+        if error is None
+        else {"state": "failed", "last_error": error[:500]}
+    )
+    await session.exec(sa.update(Digest).where(Digest.id == digest_id).values(**values))  # type: ignore[call-overload]

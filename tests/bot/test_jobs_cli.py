@@ -1,0 +1,271 @@
+"""`planbot jobs run`, run as an operator would run it, against a stand-in for Slack: the
+scheduler's own code, on demand, posting each prompt and each reminder once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+
+from bot.standin import Call, SlackStandin
+from models.db import create_engine, session_scope
+from models.planfile import read_plan_file
+from models.plans import load_plan, set_owners
+from models.tables import Department
+
+CHIEF, POLICE = "U0CHIEF", "U0POLICE"
+FIRE_CHANNEL, UPDATES = "C0FIRE", "C0UPDATES"
+PERIOD = "2026-10"
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def table(self) -> dict[str, str]:
+        """The printed table's rows, label → cell, with wrapped cells joined up."""
+        rows: dict[str, str] = {}
+        label = ""
+        for line in self.stdout.splitlines():
+            if "│" not in line:
+                continue
+            first, second = (cell.strip() for cell in line.split("│")[1:3])
+            if first:
+                label = first
+                rows[label] = second
+            else:
+                rows[label] += " " + second
+        return rows
+
+    def errors(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.startswith("planbot:")]
+
+
+async def planbot(
+    database_url: str,
+    *args: str,
+    cwd: Path,
+    slack: SlackStandin | None = None,
+    token: bool = True,
+) -> Result:
+    """The command line in a child process. Started without blocking, so the stand-in (served by
+    this test's event loop) keeps answering while the command runs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PLANBOT_"))}
+    env.update(DATABASE_URL=database_url, PLANBOT_LOG_FORMAT="text", COLUMNS="400")
+    if slack is not None:
+        env.update(SLACK_API_URL=slack.base_url, PLANBOT_UPDATES_CHANNEL=UPDATES)
+        if token:
+            env["SLACK_BOT_TOKEN"] = "xoxb-planbot-test"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    assert process.returncode is not None
+    return Result(process.returncode, stdout.decode(), stderr.decode())
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackStandin]:
+    async with SlackStandin(users={CHIEF: "Fire Chief", POLICE: "Police Lead"}) as standin:
+        yield standin
+
+
+def posts(slack: SlackStandin) -> list[Call]:
+    return [c for c in slack.calls_to("chat.postMessage") if c.ok]
+
+
+def prompts(slack: SlackStandin) -> dict[str, Call]:
+    """Prompts posted, by department (from the message metadata)."""
+    found: dict[str, Call] = {}
+    for call in posts(slack):
+        metadata = call.args.get("metadata") or {}
+        if metadata.get("event_type") == "planbot_prompt":
+            department = metadata["event_payload"]["department"]
+            assert department not in found, f"a second prompt for {department}"
+            assert metadata["event_payload"]["period"] == PERIOD
+            found[department] = call
+    return found
+
+
+def unowned_names() -> list[str]:
+    """Every department with initiatives except Fire and Police, as the plan file names them."""
+    spec = read_plan_file()
+    return [d.name for d in spec.departments if d.initiatives and d.key not in ("fire", "police")]
+
+
+async def test_prompts_then_reminders_each_sent_once(
+    database_url: str, tmp_path: Path, slack: SlackStandin
+) -> None:
+    loaded = await planbot(database_url, "plan", "load", cwd=tmp_path)
+    assert loaded.returncode == 0, loaded.stderr
+    for args in (("fire", CHIEF, "--channel", FIRE_CHANNEL), ("police", POLICE)):
+        owners = await planbot(database_url, "owners", "set", *args, cwd=tmp_path)
+        assert owners.returncode == 0, owners.stderr
+
+    # The prompts: Fire in its own channel, Police in the updates channel, nobody else.
+    first = await planbot(
+        database_url, "jobs", "run", "prompts", "--period", PERIOD, cwd=tmp_path, slack=slack
+    )
+    assert first.returncode == 0, first.stderr
+    asked = prompts(slack)
+    assert {key: call.args["channel"] for key, call in asked.items()} == {
+        "fire": FIRE_CHANNEL,
+        "police": UPDATES,
+    }
+    assert len(posts(slack)) == 2
+    assert f"<@{CHIEF}>" in str(asked["fire"].args["blocks"])
+    assert f"<@{POLICE}>" in str(asked["police"].args["blocks"])
+    table = first.table()
+    assert table["posted"] == "fire, police"
+    assert table["already posted"] == "—"
+    assert table["no owner (skipped)"] == ", ".join(unowned_names())
+
+    # Again: nothing new, both reported as already posted.
+    again = await planbot(
+        database_url, "jobs", "run", "prompts", "--period", PERIOD, cwd=tmp_path, slack=slack
+    )
+    assert again.returncode == 0, again.stderr
+    assert len(posts(slack)) == 2
+    assert again.table()["posted"] == "—"
+    assert again.table()["already posted"] == "fire, police"
+
+    # One department, by its alias: still nothing new.
+    alias = await planbot(
+        database_url,
+        "jobs",
+        "run",
+        "prompts",
+        "--period",
+        PERIOD,
+        "--department",
+        "hfd",
+        cwd=tmp_path,
+        slack=slack,
+    )
+    assert alias.returncode == 0, alias.stderr
+    assert alias.table()["already posted"] == "fire"
+    assert alias.table()["posted"] == alias.table()["no owner (skipped)"] == "—"
+    assert len(posts(slack)) == 2
+
+    # The first reminder: nobody has answered, so both, in the prompt's thread and by DM.
+    remind = ("jobs", "run", "reminders", "--period", PERIOD, "--reminder", "1")
+    reminded = await planbot(database_url, *remind, cwd=tmp_path, slack=slack)
+    assert reminded.returncode == 0, reminded.stderr
+    assert reminded.table()["reminder 1 sent"] == "fire, police"
+    sent = posts(slack)[2:]
+    threads = {(c.args["channel"], c.args.get("thread_ts")) for c in sent if "thread_ts" in c.args}
+    assert threads == {
+        (FIRE_CHANNEL, asked["fire"].response["ts"]),  # type: ignore[index]
+        (UPDATES, asked["police"].response["ts"]),  # type: ignore[index]
+    }
+    direct = {c.args["channel"]: c.args["text"] for c in sent if "thread_ts" not in c.args}
+    assert sorted(direct) == [CHIEF, POLICE]
+    assert direct[CHIEF].startswith("Fire:") and direct[POLICE].startswith("Police:")
+    assert len(sent) == 4
+
+    # Again: nobody is reminded twice.
+    twice = await planbot(database_url, *remind, cwd=tmp_path, slack=slack)
+    assert twice.returncode == 0, twice.stderr
+    assert twice.table()["reminder 1 sent"] == "—"
+    assert twice.table()["already reminded"] == "fire, police"
+    assert len(posts(slack)) == 6
+
+
+async def _own_fire(engine: AsyncEngine) -> None:
+    async with session_scope(engine) as session:
+        fire = (await session.exec(select(Department).where(Department.key == "fire"))).one()
+        await set_owners(session, fire, [CHIEF], FIRE_CHANNEL)
+
+
+async def test_an_unknown_department_or_a_missing_token_is_one_line_and_posts_nothing(
+    database_url: str, engine: AsyncEngine, hartford: int, tmp_path: Path, slack: SlackStandin
+) -> None:
+    await _own_fire(engine)
+    nowhere = await planbot(
+        database_url,
+        "jobs",
+        "run",
+        "prompts",
+        "--period",
+        PERIOD,
+        "--department",
+        "nowhere",
+        cwd=tmp_path,
+        slack=slack,
+    )
+    assert nowhere.returncode == 2
+    assert nowhere.errors() == ["planbot: no department 'nowhere'"]
+    assert "Traceback" not in nowhere.stderr and nowhere.stdout == ""
+
+    for job in ("prompts", "reminders"):
+        tokenless = await planbot(
+            database_url,
+            "jobs",
+            "run",
+            job,
+            "--period",
+            PERIOD,
+            cwd=tmp_path,
+            slack=slack,
+            token=False,
+        )
+        assert tokenless.returncode == 2
+        assert tokenless.stderr.strip().splitlines() == [
+            "planbot: setting SLACK_BOT_TOKEN is missing: it is needed to post to Slack"
+        ]
+    assert slack.calls == []
+
+
+@pytest.mark.parametrize("ordinal", ["0", "3"])
+async def test_a_reminder_that_does_not_exist_is_refused(
+    sqlite_url: str, tmp_path: Path, slack: SlackStandin, ordinal: str
+) -> None:
+    engine = create_engine(sqlite_url)
+    try:
+        async with session_scope(engine) as session:
+            await load_plan(session, read_plan_file(), period=PERIOD)
+        await _own_fire(engine)
+    finally:
+        await engine.dispose()
+    asked = await planbot(
+        sqlite_url, "jobs", "run", "prompts", "--period", PERIOD, cwd=tmp_path, slack=slack
+    )
+    assert asked.returncode == 0, asked.stderr
+    assert list(prompts(slack)) == ["fire"]
+
+    result = await planbot(
+        sqlite_url,
+        "jobs",
+        "run",
+        "reminders",
+        "--period",
+        PERIOD,
+        "--reminder",
+        ordinal,
+        cwd=tmp_path,
+        slack=slack,
+    )
+    assert len(posts(slack)) == 1, [c.args.get("text") for c in posts(slack)[1:]]
+    assert result.returncode == 2
+    assert len(result.errors()) == 1 and "--reminder" in result.errors()[0]
