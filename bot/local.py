@@ -14,6 +14,8 @@ from bot.settings import Settings
 from bot.terminal import show_message
 from bot.workspace import Reply, Workspace
 from handlers.messages.cycle import NO_CHANGE_ACTION, SUBMIT_ACTION, prompt_value
+from handlers.people import PeopleNames
+from jobs.digest import post_weekly_digest
 from jobs.prompts import post_monthly_prompts
 from jobs.reminders import send_reminders
 from models.cycle import prompt_for
@@ -40,9 +42,11 @@ _HELP = """[bold]In local mode you type what a person would do in Slack:[/]
   [cyan]nochange fire[/]         click "No change" on Fire's prompt
   [cyan]update fire[/]           click "Submit update" (shows the form Slack would open)
   [cyan]remind[/]                send the first reminder to departments that have not answered
+  [cyan]digest[/]                post this week's leadership digest (charts saved to planbot-files/)
   [cyan]samples[/]               add a month of sample updates
   [cyan]help[/], [cyan]quit[/]"""
 UPDATES_CHANNEL = "C0UPDATES"
+DIGEST_CHANNEL = "C0LEADERSHIP"
 _SHOWN = ("chat.postMessage", "chat.update", "chat.postEphemeral", "reactions.add", "views.open")
 
 
@@ -78,6 +82,7 @@ class LocalSession:
         self.ws, self.user, self.console = ws, user, console
         self.last_command: str | None = None
         self._replies = 0
+        self.names = PeopleNames()
 
     def name(self, user_id: str) -> str:
         return "you" if user_id == self.user else self.ws.slack.users.get(user_id, user_id)
@@ -183,6 +188,16 @@ class LocalSession:
             )
             self.console.print(f"Reminded: {', '.join(run.reminded) or 'nobody'}.")
             return True
+        if word == "digest":
+            before = len(self.ws.slack.uploads)
+            run = await post_weekly_digest(self.ws.ctx, self.ws.app.client, self.names)
+            if run.outcome == "already":
+                self.console.print(
+                    "This week's digest is already posted; "
+                    "[cyan]/plan digest[/] shows it again, only to you."
+                )
+            await self._save_uploads(before)
+            return True
         if word in ("reply", "nochange", "update"):
             return await self._as_lead(word, line)
         if word in ("help", "?"):
@@ -245,17 +260,21 @@ class LocalSession:
         return True
 
     async def _save_uploads(self, before: int) -> None:
-        await asyncio.sleep(0)
-        try:
-            await self.ws.slack.wait_for("files.completeUploadExternal", timeout=10)
-        except AssertionError:
-            return
+        """Files Plan Bot uploaded since `before`, saved where the person can open them."""
+        for _ in range(100):
+            if len(self.ws.slack.uploads) > before:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
         FILES.mkdir(exist_ok=True)
         for file_id, content in list(self.ws.slack.uploads.items())[before:]:
             name = self.ws.slack.files.get(file_id, {}).get("name") or f"{file_id}.csv"
             path = FILES / Path(str(name)).name
             path.write_bytes(content)
-            self.console.print(f"📎 The file Plan Bot sent you is saved as [bold]{path}[/].")
+            self.console.print(
+                f"📎 Plan Bot uploaded {Path(str(name)).name}: saved as [bold]{path}[/].",
+                highlight=False,
+            )
 
     async def _add_month(self) -> None:
         async with session_scope(self.ws.engine) as session:
@@ -278,6 +297,7 @@ async def run_local(
         users={user: "you", SAMPLE_AUTHOR: "sample data"},
         timezone=settings.timezone,
         updates_channel=settings.updates_channel or UPDATES_CHANNEL,
+        digest_channel=settings.digest_channel or DIGEST_CHANNEL,
         process_before_response=True,
     ) as ws:
         session = LocalSession(ws, user, console)

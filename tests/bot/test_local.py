@@ -56,6 +56,8 @@ def test_scripted_month_as_a_department_lead(tmp_path: Path) -> None:
         "reply fire 1 on track - 12 recruits; 2 at risk 40% union talks",
         "nochange fire",
         "remind",
+        "digest",
+        "digest",
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -65,3 +67,7 @@ def test_scripted_month_as_a_department_lead(tmp_path: Path) -> None:
     assert "Recorded no change for 6 initiatives" in out
     assert "updated by @you" in out
     assert "Reminded: nobody." in out  # Fire has answered
+    assert "Weekly plan digest" in out and "87 initiatives" in out
+    assert "already posted" in out  # the second `digest` posts nothing
+    charts = sorted(p.name for p in (tmp_path / "planbot-files").glob("*.png"))
+    assert [c.split("-2")[0] for c in charts] == ["plan-status-by-goal", "plan-status-trend"]
