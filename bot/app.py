@@ -11,15 +11,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings
+from bot.slack_client import build_web_client
 from handlers import register_listeners
 from handlers.context import PlanContext
 
@@ -30,13 +26,7 @@ def build_client(settings: Settings) -> AsyncWebClient:
     """The Web API client on SLACK_API_URL, retrying 429s (after Retry-After), 5xx and
     dropped connections a bounded number of times."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
-    client.retry_handlers = [
-        AsyncConnectionErrorRetryHandler(max_retry_count=2),
-        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-        AsyncServerErrorRetryHandler(max_retry_count=2),
-    ]
-    return client
+    return build_web_client(token, settings.slack_api_url)
 
 
 def plan_context(

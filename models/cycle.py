@@ -290,6 +290,17 @@ async def prompt_for(session: AsyncSession, department_id: int, period: str) -> 
     return None if prompt is None else _prompt_ref(prompt)
 
 
+async def failed_prompts(session: AsyncSession, plan_id: int, period: str) -> list[tuple[str, str]]:
+    """Prompts of a period that Slack has not accepted yet: department name and last error."""
+    rows = await session.exec(
+        select(Department.name, Prompt.last_error)
+        .join(Department, Department.id == Prompt.department_id)  # type: ignore[arg-type]
+        .where(Department.plan_id == plan_id, Prompt.period == period, Prompt.state == "failed")
+        .order_by(Department.position)
+    )
+    return [(name, error or "unknown error") for name, error in rows]
+
+
 async def prompts_of(session: AsyncSession, period: str) -> list[PromptRef]:
     return [
         _prompt_ref(p)

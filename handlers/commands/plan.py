@@ -28,6 +28,7 @@ from handlers.messages.answers import (
 )
 from handlers.people import People, PeopleNames, mention
 from handlers.updates import open_form, state_for_update_command
+from models.cycle import failed_prompts
 from models.db import session_scope
 from models.export import export_rows, to_csv
 from models.lookup import load_directory
@@ -88,7 +89,8 @@ async def answer_plan_command(
             return Answer(render_goals_overview(overview, people), shareable=True)
         if action == "missing":
             report = await missing_departments(session, plan.id, period)
-            return Answer(render_missing(report, people), shareable=True)
+            failed = await failed_prompts(session, plan.id, period) if ctx.is_admin(user_id) else []
+            return Answer(render_missing(report, people, failed), shareable=not failed)
         directory = await load_directory(session, plan.id)
         if action == "history":
             found = directory.resolve(command.words, kinds=("department",))

@@ -554,8 +554,11 @@ def render_department_summary(s: DepartmentSummary, people: People) -> Message:
     return _message(fallback, parts)
 
 
-def render_missing(m: MissingReport, people: People) -> Message:
-    """Departments that have not reported for the period, with their owners."""
+def render_missing(
+    m: MissingReport, people: People, failed: Sequence[tuple[str, str]] = ()
+) -> Message:
+    """Departments that have not reported for the period, with their owners; for admins, the
+    prompts Slack would not take (`failed`: department name, error)."""
     label = period_label(m.period)
     summary = f"{m.reported} of {_plural(m.expected, 'department')} reported for {label}"
     parts: list[_Part] = [_header(f"Updates for {label}")]
@@ -569,6 +572,16 @@ def render_missing(m: MissingReport, people: People) -> Message:
                 title=f"*{summary}.* Still to report:",
                 lines=[_missing_line(d, people) for d in m.missing],
                 more=_more("departments"),
+            )
+        )
+    if failed:
+        parts.append(
+            _List(
+                title=f"*Prompts not delivered for {label}* (retried every 15 minutes):",
+                lines=[
+                    f"• {_name(name)} — `{escaped_excerpt(error, 80)}`" for name, error in failed
+                ],
+                more=_more("prompts"),
             )
         )
     return _message(summary, parts)
