@@ -11,7 +11,6 @@ from datetime import timedelta
 import sqlalchemy as sa
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -104,6 +103,8 @@ def serve(settings: Settings, *, host: str, port: int) -> None:
 
 async def _socket_mode(app: AsyncApp, app_token: str, config: uvicorn.Config) -> None:
     """Slack's socket for events, and an HTTP server for /healthz only."""
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
     health = asyncio.create_task(uvicorn.Server(config).serve())
     try:
         await AsyncSocketModeHandler(app, app_token).start_async()

@@ -13,7 +13,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import PlanContext
 from handlers.digest import digest_for, week_of
-from handlers.messages.chart import render_status_by_goal, render_trend
 from handlers.people import PeopleNames
 from models.db import session_scope
 from models.digest import DigestContent, claim_digest, finish_digest
@@ -109,6 +108,9 @@ async def _upload_charts(
     client: AsyncWebClient, channel: str, ts: str, content: DigestContent, week: str
 ) -> None:
     """The charts go in the digest's thread; the digest stands without them if this fails."""
+    # matplotlib takes over a second to import: only when a digest is drawn, not at start-up.
+    from handlers.messages.chart import render_status_by_goal, render_trend
+
     label = period_label(content.period)
     try:
         # Drawing takes a few hundred milliseconds: off the event loop, which serves Slack.

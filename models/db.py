@@ -125,6 +125,8 @@ def upgrade(url: str, revision: str = "head") -> None:
     engine = sa.create_engine(target, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
+            if revision == "head" and _revision(conn) == _head():
+                return
             postgres = conn.dialect.name == "postgresql"
             if postgres:
                 conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK})
@@ -142,6 +144,18 @@ def upgrade(url: str, revision: str = "head") -> None:
                     conn.commit()
     finally:
         engine.dispose()
+
+
+def _head() -> str:
+    import migrations
+
+    return migrations.HEAD
+
+
+def _revision(conn: sa.Connection) -> str | None:
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def current_revision(url: str) -> str | None:

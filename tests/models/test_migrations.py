@@ -22,3 +22,14 @@ def test_upgrade_twice_is_harmless(database_url: str) -> None:
     before = current_revision(database_url)
     upgrade(database_url)
     assert current_revision(database_url) == before is not None
+
+
+def test_the_recorded_head_is_alembics_head() -> None:
+    """Start-up skips Alembic when the database is at migrations.HEAD: it must be the head."""
+    from alembic.script import ScriptDirectory
+
+    import migrations
+    from models.db import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite:///unused.db"))
+    assert script.get_heads() == [migrations.HEAD]
