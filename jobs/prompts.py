@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers.context import PlanContext
 from handlers.messages.cycle import render_prompt, render_unowned
 from handlers.people import mention
+from jobs.pacing import Pacer
 from models.cycle import (
     DepartmentState,
     claim_prompt,
@@ -27,6 +29,7 @@ from models.plans import active_plan
 log = logging.getLogger(__name__)
 
 PROMPT_EVENT = "planbot_prompt"
+CONCURRENT_POSTS = 16
 
 
 class UnknownDepartment(LookupError):
@@ -70,11 +73,18 @@ async def find_posted_prompt(
 
 
 async def post_monthly_prompts(
-    ctx: PlanContext, client: AsyncWebClient, period: str, *, department: str | None = None
+    ctx: PlanContext,
+    client: AsyncWebClient,
+    period: str,
+    *,
+    department: str | None = None,
+    pacer: Pacer | None = None,
 ) -> PromptRun:
     """Ask every owned department (or one) how the period went. Safe to run again and from
-    several processes at once: a prompt is claimed in the database before it is posted."""
+    several processes at once: a prompt is claimed in the database before it is posted. Posts
+    go out concurrently, paced below Slack's limits."""
     run = PromptRun(period)
+    pacer = pacer or Pacer()
     async with session_scope(ctx.engine) as session:
         plan = await active_plan(session)
         assert plan.id is not None
@@ -88,6 +98,7 @@ async def post_monthly_prompts(
             ids = [found.target.id]
         states = await department_states(session, plan.id, period, ids)
     newly_unowned: list[str] = []
+    ready: list[tuple[DepartmentState, str]] = []
     for state in states:
         channel = state.channel_id or ctx.updates_channel
         if not state.owners:
@@ -95,11 +106,20 @@ async def post_monthly_prompts(
             async with session_scope(ctx.engine) as session:
                 if await note_unowned(session, state.id, period, channel or "-"):
                     newly_unowned.append(state.name)
-            continue
-        if channel is None:
+        elif channel is None:
             run.no_channel.append(state.name)
-            continue
-        await _post_one(ctx, client, state, channel, run)
+        else:
+            ready.append((state, channel))
+    slots = asyncio.Semaphore(CONCURRENT_POSTS)
+
+    async def post(state: DepartmentState, channel: str) -> None:
+        async with slots:
+            await _post_one(ctx, client, state, channel, run, pacer)
+
+    await asyncio.gather(*(post(state, channel) for state, channel in ready))
+    run.posted.sort()
+    run.already.sort()
+    run.failed.sort()
     if newly_unowned:
         await _tell_admins(ctx, client, period, newly_unowned)
     log.info(
@@ -115,7 +135,12 @@ async def post_monthly_prompts(
 
 
 async def _post_one(
-    ctx: PlanContext, client: AsyncWebClient, state: DepartmentState, channel: str, run: PromptRun
+    ctx: PlanContext,
+    client: AsyncWebClient,
+    state: DepartmentState,
+    channel: str,
+    run: PromptRun,
+    pacer: Pacer,
 ) -> None:
     async with session_scope(ctx.engine) as session:
         claim = await claim_prompt(session, state.id, state.period, channel, ctx.now())
@@ -128,6 +153,7 @@ async def _post_one(
             ts = await find_posted_prompt(client, channel, state.key, state.period)
         if ts is None:
             message = render_prompt(state, mention)
+            await pacer.wait(channel)
             answer = await client.chat_postMessage(
                 channel=channel,
                 text=message.text,

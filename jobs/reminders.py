@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers.context import PlanContext
 from handlers.messages.cycle import render_reminder, render_reminder_dm
 from handlers.people import mention
+from jobs.pacing import Pacer
 from models.cycle import claim_reminder, department_states, mark_reminder_sent, prompts_of
 from models.db import session_scope
 from models.plans import active_plan
@@ -54,6 +55,7 @@ async def send_reminders(
     run = ReminderRun(period, ordinal)
     if ordinal is None:
         return run
+    pacer = Pacer()
     async with session_scope(ctx.engine) as session:
         plan = await active_plan(session)
         assert plan.id is not None
@@ -77,6 +79,7 @@ async def send_reminders(
             continue
         try:
             thread = render_reminder(state, ordinal, mention)
+            await pacer.wait(prompt.channel_id)
             await client.chat_postMessage(
                 channel=prompt.channel_id,
                 thread_ts=prompt.message_ts,
@@ -93,6 +96,7 @@ async def send_reminders(
                 pass
             direct = render_reminder_dm(state, permalink)
             for owner in state.owners:
+                await pacer.wait(owner)
                 await client.chat_postMessage(channel=owner, text=direct.text, blocks=direct.blocks)
             async with session_scope(ctx.engine) as session:
                 await mark_reminder_sent(session, prompt.id, ordinal)

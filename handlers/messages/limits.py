@@ -38,6 +38,12 @@ PRIVATE_METADATA = 3000
 MESSAGE_TEXT = 40_000
 MESSAGE_BLOCKS_TEXT = 12_000
 
+# Posting rates. chat.postMessage allows about one message a second per channel (short bursts
+# allowed) plus a workspace-wide limit; Plan Bot paces its own fan-outs below both, so that a
+# month's prompts to hundreds of departments go out without a single 429.
+POSTS_PER_CHANNEL_PER_SECOND = 1.0
+POSTS_PER_SECOND = 45.0
+
 # Plan Bot's own choices, kept here so that every builder uses the same figures.
 NOTIFICATION_TEXT = 3000  # a message's plain `text` fallback: what a notification shows
 SECTION_PACK = 2900  # lines are packed into one section up to this length, then a new one starts
