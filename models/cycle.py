@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.queries import UpdateView, initiative_rows
+from models.queries import UpdateView, initiative_rows, update_view
 from models.status import Status
 from models.tables import (
     Department,
@@ -110,18 +110,7 @@ async def department_states(
     ).all()
     initiatives: dict[int, list[InitiativeState]] = {}
     for row in rows:
-        latest = None
-        if row.status is not None:
-            latest = UpdateView(
-                status=Status(row.status),
-                percent=row.percent,
-                note=row.note,
-                author=row.author,
-                period=row.period,
-                received_at=row.received_at,
-                source=row.source,
-                late=row.late,
-            )
+        latest = update_view(row)
         initiatives.setdefault(row.department_id, []).append(
             InitiativeState(
                 id=row.id,

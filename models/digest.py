@@ -21,6 +21,7 @@ from models.queries import (
     MissingReport,
     StatusCounts,
     goals_overview,
+    latest_update_id,
     missing_departments,
 )
 from models.status import Status
@@ -79,18 +80,6 @@ class DigestContent:
     @property
     def response_rate(self) -> float:
         return self.reported_owned / self.owned_departments if self.owned_departments else 0.0
-
-
-def _latest_id() -> sa.ScalarSelect[int]:
-    newer = aliased(Update)
-    return (
-        select(newer.id)
-        .where(newer.initiative_id == Initiative.id)
-        .order_by(newer.period.desc(), newer.received_at.desc(), newer.id.desc())  # type: ignore[union-attr,attr-defined]
-        .limit(1)
-        .correlate(Initiative)
-        .scalar_subquery()
-    )
 
 
 async def previous_digest_time(
@@ -155,7 +144,7 @@ async def digest_content(
                 first_period.label("first_period"),
             )
             .join(Department, Department.id == Initiative.department_id)  # type: ignore[arg-type]
-            .outerjoin(latest, latest.id == _latest_id())  # type: ignore[arg-type]
+            .outerjoin(latest, latest.id == latest_update_id())  # type: ignore[arg-type]
             .where(Department.plan_id == plan_id)
             .order_by(Department.position, Initiative.number)
         )

@@ -161,7 +161,7 @@ _UPDATE_COLUMNS = (
 )
 
 
-def _latest_update_id() -> Any:
+def latest_update_id() -> Any:
     """The id of an initiative's latest update: the newest period, then the newest row."""
     newer = aliased(Update)
     return (
@@ -183,7 +183,7 @@ def _reported_in(period: str) -> Any:
     )
 
 
-def _update_view(row: Any) -> UpdateView | None:
+def update_view(row: Any) -> UpdateView | None:
     if row.status is None:
         return None
     return UpdateView(
@@ -215,7 +215,7 @@ def initiative_rows(period: str) -> Any:
         )
         .join(Department, Department.id == Initiative.department_id)  # type: ignore[arg-type]
         .outerjoin(parent, parent.id == Initiative.parent_id)  # type: ignore[arg-type]
-        .outerjoin(Update, Update.id == _latest_update_id())  # type: ignore[arg-type]
+        .outerjoin(Update, Update.id == latest_update_id())  # type: ignore[arg-type]
     )
 
 
@@ -239,7 +239,7 @@ def _line(row: Any, departments: Mapping[int, DepartmentRef]) -> InitiativeLine:
         number=row.number,
         text=row.text,
         parent_number=row.parent_number,
-        latest=_update_view(row),
+        latest=update_view(row),
         reported=bool(row.reported),
     )
 
@@ -338,7 +338,7 @@ async def goals_overview(session: AsyncSession, plan_id: int, period: str) -> Go
             _reported_in(period).label("reported"),
         )
         .join(Department, Department.id == Initiative.department_id)  # type: ignore[arg-type]
-        .outerjoin(Update, Update.id == _latest_update_id())  # type: ignore[arg-type]
+        .outerjoin(Update, Update.id == latest_update_id())  # type: ignore[arg-type]
         .where(Department.plan_id == plan_id)
         .subquery()
     )
@@ -425,5 +425,5 @@ async def initiative_history(
         department=DepartmentRef(department.key, department.name),
         number=initiative.number,
         text=initiative.text,
-        updates=[view for view in map(_update_view, rows) if view is not None],
+        updates=[view for view in map(update_view, rows) if view is not None],
     )

@@ -42,6 +42,23 @@ async def _private(
         await client.chat_postMessage(channel=_user(body), text=text, blocks=blocks)
 
 
+async def _open_form_for(
+    ctx: PlanContext,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    body: dict[str, Any],
+    department_key: str,
+    period: str,
+) -> None:
+    """Open the update form for an owner or an admin; tell anyone else, privately, why not."""
+    state, allowed = await reporting_state(ctx, department_key, period, _user(body))
+    if state is None or not allowed:
+        message = render_not_owner(state.name if state else "that department")
+        await _private(respond, client, body, message.text, message.blocks)
+        return
+    await open_form(client, str(body.get("trigger_id") or ""), state)
+
+
 def register(app: AsyncApp, ctx: PlanContext) -> None:
     @app.action(SUBMIT_ACTION)
     async def submit_update(
@@ -52,18 +69,12 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
         client: AsyncWebClient,
     ) -> None:
         await ack()
-        user = _user(body)
         target = read_prompt_value(str(action.get("value") or ""))
         if target is None:
             message = render_error("That button is out of date; use `/plan update`.")
             await _private(respond, client, body, message.text, message.blocks)
             return
-        state, allowed = await reporting_state(ctx, *target, user)
-        if state is None or not allowed:
-            message = render_not_owner(state.name if state else target[0])
-            await _private(respond, client, body, message.text, message.blocks)
-            return
-        await open_form(client, str(body.get("trigger_id") or ""), state)
+        await _open_form_for(ctx, client, respond, body, *target)
 
     @app.action(HOME_UPDATE_ACTION)
     async def home_update(
@@ -74,15 +85,8 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
         client: AsyncWebClient,
     ) -> None:
         await ack()
-        user = _user(body)
-        state, allowed = await reporting_state(
-            ctx, str(action.get("value") or "")[:60], ctx.open_period(), user
-        )
-        if state is None or not allowed:
-            message = render_not_owner(state.name if state else "that department")
-            await _private(respond, client, body, message.text, message.blocks)
-            return
-        await open_form(client, str(body.get("trigger_id") or ""), state)
+        department_key = str(action.get("value") or "")[:60]
+        await _open_form_for(ctx, client, respond, body, department_key, ctx.open_period())
 
     @app.action(NO_CHANGE_ACTION)
     async def no_change(
