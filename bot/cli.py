@@ -13,8 +13,9 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from sqlalchemy import exc as sa_exc
 
-from bot.logs import configure_logging
+from bot.logs import configure_logging, redact_secrets
 from bot.settings import Settings, SettingsError, load_settings
 from models.db import create_engine, redact, session_scope, upgrade
 from models.export import EXPORT_FORMATS, export_rows, render_export
@@ -43,6 +44,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(settings, args) or 0)
     except (SettingsError, CommandError, PlanFileError, PeriodError, NoActivePlan) as exc:
         err.print(f"[bold red]planbot:[/] {exc}", highlight=False, markup=True)
+        return 2
+    except sa_exc.OperationalError as exc:
+        lines = str(exc.orig or exc).strip().splitlines() or ["unknown error"]
+        err.print(
+            f"planbot: cannot use the database {redact(settings.database)}: "
+            f"{redact_secrets(lines[0])}",
+            highlight=False,
+            markup=False,
+        )
         return 2
     except KeyboardInterrupt:
         return 130
@@ -121,7 +131,7 @@ def _run(coro: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> Any:
 
 
 def _prepare_database(settings: Settings) -> None:
-    log.info("database %s: upgrading schema", redact(settings.database))
+    log.debug("database %s: bringing the schema up to date", redact(settings.database))
     upgrade(settings.database)
 
 

@@ -13,7 +13,17 @@ from typing import Any
 _SECRETS = re.compile(
     r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|(?<=://)[^/\s:@]+:[^/\s@]+(?=@))"
 )
-_CONTEXT = ("team", "user", "command", "latency_ms", "event", "department", "period")
+_CONTEXT = (
+    "kind",
+    "team",
+    "user",
+    "command",
+    "event",
+    "status",
+    "latency_ms",
+    "department",
+    "period",
+)
 
 
 def redact_secrets(text: str) -> str:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
+from urllib.parse import parse_qs
 
 import sqlalchemy as sa
 import uvicorn
@@ -25,6 +28,41 @@ from jobs.scheduler import Cycle, build_scheduler
 from models.db import create_engine
 
 log = logging.getLogger("planbot")
+requests_log = logging.getLogger("planbot.requests")
+
+
+def request_fields(body: bytes, content_type: str) -> dict[str, str]:
+    """Who asked what, for the request log: team, user, command or event. Never raises."""
+    try:
+        if content_type.startswith("application/json"):
+            data = json.loads(body)
+            event = data.get("event") or {}
+            return _present(
+                kind=str(data.get("type", "")),
+                team=data.get("team_id"),
+                user=event.get("user"),
+                event=event.get("type"),
+            )
+        form = parse_qs(body.decode("utf-8", "replace"))
+        if "payload" in form:
+            payload = json.loads(form["payload"][0])
+            return _present(
+                kind=str(payload.get("type", "")),
+                team=(payload.get("team") or {}).get("id"),
+                user=(payload.get("user") or {}).get("id"),
+            )
+        return _present(
+            kind="command",
+            team=form.get("team_id", [""])[0],
+            user=form.get("user_id", [""])[0],
+            command=form.get("command", [""])[0],
+        )
+    except (ValueError, AttributeError, TypeError, IndexError):
+        return {"kind": "unreadable"}
+
+
+def _present(**fields: object) -> dict[str, str]:
+    return {k: str(v)[:100] for k, v in fields.items() if isinstance(v, str) and v}
 
 
 def build_asgi(
@@ -66,7 +104,21 @@ def build_asgi(
         handler = AsyncSlackRequestHandler(app)
 
         async def events(request: Request) -> Response:
-            return await handler.handle(request)
+            started = time.perf_counter()
+            response = await handler.handle(request)
+            fields = request_fields(await request.body(), request.headers.get("content-type", ""))
+            requests_log.info(
+                "%s %s -> %d",
+                fields.get("kind", "request"),
+                fields.get("command") or fields.get("event") or "",
+                response.status_code,
+                extra={
+                    **fields,
+                    "status": response.status_code,
+                    "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+            return response
 
         routes.append(Route("/slack/events", events, methods=["POST"]))
     return Starlette(routes=routes, lifespan=lifespan)

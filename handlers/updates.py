@@ -49,7 +49,11 @@ async def reporting_state(
     ctx: PlanContext, department_key: str, period: str, user_id: str
 ) -> tuple[DepartmentState | None, bool]:
     """The department as its form shows it, and whether this user may report for it (an owner
-    or an admin). (None, False) when there is no such department with initiatives."""
+    or an admin). (None, False) when there is no such department with initiatives, or when the
+    period has not begun (a forged button or form may name any period; late answers for past
+    periods are welcome)."""
+    if period > ctx.open_period():
+        return None, False
     async with session_scope(ctx.engine) as session:
         plan = await active_plan(session)
         assert plan.id is not None

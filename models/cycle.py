@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.clean import clean_text
 from models.queries import UpdateView, initiative_rows, update_view
 from models.status import Status
 from models.tables import (
@@ -344,7 +345,7 @@ async def record_updates(
                 period=department.period,
                 status=entry.status,
                 percent=entry.percent,
-                note=entry.note[:MAX_NOTE],
+                note=clean_text(entry.note)[:MAX_NOTE],
                 author=author,
                 source=source,
                 source_ref=source_ref,

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from models.clean import clean_text
 from models.status import Status
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -207,7 +208,7 @@ class _Reader:
             return ""
         if not isinstance(value, str | int | float):
             raise self.fail(where, "expected text")
-        text = str(value).strip()
+        text = clean_text(str(value)).strip()
         if len(text) > MAX_TEXT:
             raise self.fail(where, f"longer than {MAX_TEXT} characters")
         return text
@@ -261,7 +262,7 @@ def parse_csv_plan(raw: str, source: str = "plan.csv", name: str | None = None) 
             raise PlanFileError(f"{source} row {row_number}", "more cells than columns")
 
         def cell(column: str, row: dict[str, Any] = row, at: int = row_number) -> str:
-            value = (row.get(column) or "").strip()
+            value = clean_text(row.get(column) or "").strip()
             if len(value) > MAX_TEXT:
                 raise PlanFileError(
                     f"{source} row {at}, column {column!r}", f"longer than {MAX_TEXT} characters"

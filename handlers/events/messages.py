@@ -92,10 +92,6 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
             prompt = await prompt_for_message(session, reply.channel, reply.thread_ts)
             if prompt is None:
                 return  # a thread that is not one of our prompts
-            event_id = str(body.get("event_id") or f"{reply.channel}:{reply.ts}:{reply.text}")
-            if not await first_delivery(session, event_id):
-                log.info("ignored a retried delivery of %s", event_id)
-                return
             plan = await active_plan(session)
             assert plan.id is not None
             state = await department_state(session, plan.id, prompt.period, prompt.department_id)
@@ -104,7 +100,11 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
             )
         if state is None:
             return
+        event_id = str(body.get("event_id") or f"{reply.channel}:{reply.ts}:{reply.text}")[:100]
         if not allowed:
+            async with session_scope(ctx.engine) as session:
+                if not await first_delivery(session, event_id):
+                    return
             refusal = render_not_owner(state.name)
             await client.chat_postEphemeral(
                 channel=reply.channel,
@@ -116,8 +116,13 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
             return
         parsed = parse_thread_reply(reply.text, [i.number for i in state.initiatives])
         entries = entries_of(parsed, state)
-        if entries:
-            async with session_scope(ctx.engine) as session:
+        # The delivery and its updates are recorded together: a retry after a failure here
+        # finds neither, and records the reply then.
+        async with session_scope(ctx.engine) as session:
+            if not await first_delivery(session, event_id):
+                log.info("ignored a retried delivery of %s", event_id)
+                return
+            if entries:
                 await record_updates(
                     session,
                     state,
