@@ -23,6 +23,8 @@ from models.db import session_scope
 
 log = logging.getLogger(__name__)
 
+OUT_OF_DATE = "That button is out of date; use `/plan update`."
+
 
 def _user(body: dict[str, Any]) -> str:
     return str((body.get("user") or {}).get("id") or "")
@@ -71,7 +73,7 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
         await ack()
         target = read_prompt_value(str(action.get("value") or ""))
         if target is None:
-            message = render_error("That button is out of date; use `/plan update`.")
+            message = render_error(OUT_OF_DATE)
             await _private(respond, client, body, message.text, message.blocks)
             return
         await _open_form_for(ctx, client, respond, body, *target)
@@ -99,12 +101,13 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
         await ack()
         user = _user(body)
         target = read_prompt_value(str(action.get("value") or ""))
-        state, allowed = (
-            (None, False) if target is None else await reporting_state(ctx, *target, user)
-        )
+        if target is None:
+            message = render_error(OUT_OF_DATE)
+            await _private(respond, client, body, message.text, message.blocks)
+            return
+        state, allowed = await reporting_state(ctx, *target, user)
         if state is None or not allowed:
-            name = state.name if state else "that department"
-            message = render_not_owner(name)
+            message = render_not_owner(state.name if state else "that department")
             await _private(respond, client, body, message.text, message.blocks)
             return
         entries, without = no_change_entries(state)
