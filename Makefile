@@ -39,5 +39,8 @@ format: $(VENV)/.synced
 serve: $(VENV)/.synced
 	$(VENV)/bin/planbot serve
 
+bench: $(VENV)/.synced  ## the benchmarks against their targets (minutes); writes bench/RESULTS.md
+	$(VENV)/bin/python -m bench
+
 clean:
 	rm -rf $(VENV) $(TOOLS)

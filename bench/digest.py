@@ -1,0 +1,159 @@
+"""The weekly digest on the Large plan: build time and peak memory.
+
+A build is what the Monday job does before it posts: `digest_for(ctx, client, names,
+preview=True)` (its queries, the owners' and authors' names, the Block Kit) and both chart
+renders. It runs in a fresh child process (`python -m bench.digest URL`), so that the process's
+peak RSS (VmHWM) is the bot's own imports plus building the digest, and nothing the benchmark
+did before. The first build there asks users.info for every name (loopback stand-in); the
+timed ones after it find them cached, as the running bot does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import cProfile
+import gc
+import json
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from typing import Any
+
+from bench.common import REPO, Row, Settings, child_env, mb, ms, python, say
+from bench.profiling import profile_path, show
+
+TARGET_SECONDS = 1.0
+TARGET_PEAK_MIB = 400
+
+
+def run_digest(database: str, url: str, settings: Settings) -> list[Row]:
+    say(f"digest: Large on {database} (child process, {settings.digest_runs} builds)…")
+    profile = profile_path(f"digest-{database.lower()}") if settings.profile else None
+    done = subprocess.run(
+        [python(), "-m", "bench.digest", url, str(settings.digest_runs), str(profile or "")],
+        env=child_env(),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"digest probe failed: {done.stderr[-2000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    p50 = result["p50"]
+    say(
+        f"  build p50 {ms(p50)} (queries+blocks {ms(result['content_p50'])}, charts "
+        f"{ms(result['charts_p50'])}); first build {ms(result['first'])}; "
+        f"peak RSS {mb(result['vmhwm_kib'])}"
+    )
+    if profile is not None:
+        show(profile)
+    time_row = Row(
+        "Digest build: queries + names + blocks + 2 charts",
+        "Large",
+        database,
+        f"p50 {ms(p50)}, max {ms(result['max'])} (n={result['n']}); queries+blocks "
+        f"{ms(result['content_p50'])}, charts {ms(result['charts_p50'])}; "
+        f"first build {ms(result['first'])} ({result['names']} users.info)",
+        f"≤ {TARGET_SECONDS:.0f} s",
+        result["max"] <= TARGET_SECONDS and result["first"] <= TARGET_SECONDS,
+        {**result, "finding": "digest-time"},
+    )
+    memory_row = Row(
+        "Peak memory building the digest (process RSS, VmHWM)",
+        "Large",
+        database,
+        f"{mb(result['vmhwm_kib'])} peak RSS (after imports {mb(result['rss_before_kib'])}); "
+        f"Python heap peak {result['tracemalloc_peak'] / 2**20:.0f} MB (tracemalloc)",
+        f"≤ {TARGET_PEAK_MIB} MB",
+        result["vmhwm_kib"] / 1024 <= TARGET_PEAK_MIB,
+        {**result, "finding": "digest-memory"},
+    )
+    return [time_row, memory_row]
+
+
+# --- the child process -------------------------------------------------------------------------
+
+
+async def _probe(url: str, runs: int, profile: str) -> dict[str, Any]:
+    from bench.common import status_kib
+    from bench.latency import workspace
+    from handlers.digest import digest_for
+    from handlers.messages.chart import render_status_by_goal, render_trend
+    from handlers.people import PeopleNames
+    from models.periods import period_label
+
+    async with workspace(url) as ws:
+        client = ws.app.client
+        names = PeopleNames()
+
+        async def build() -> tuple[float, float, int]:
+            started = time.perf_counter()
+            content, messages = await digest_for(ws.ctx, client, names, preview=True)
+            built = time.perf_counter()
+            label = period_label(content.period)
+            by_goal = render_status_by_goal(content.goals, f"Status by goal — {label}")
+            trend = render_trend(
+                [p for p, _ in content.trend],
+                [c for _, c in content.trend],
+                "Status over the last six months",
+            )
+            assert by_goal[:4] == trend[:4] == b"\x89PNG"
+            return built - started, time.perf_counter() - built, len(messages.thread)
+
+        gc.collect()
+        rss_before = status_kib("self", "VmRSS")
+        started = time.perf_counter()
+        first_content, first_charts, thread = await build()
+        first = time.perf_counter() - started
+        looked_up = len(ws.slack.calls_to("users.info"))
+        content_times, chart_times, totals = [], [], []
+        for _ in range(runs):
+            started = time.perf_counter()
+            content_s, charts_s, _ = await build()
+            totals.append(time.perf_counter() - started)
+            content_times.append(content_s)
+            chart_times.append(charts_s)
+        vmhwm = status_kib("self", "VmHWM")
+        tracemalloc.start()
+        await build()
+        _, heap_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        if profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            await build()
+            profiler.disable()
+            profiler.dump_stats(profile)
+    return {
+        "n": runs,
+        "first": first,
+        "first_content": first_content,
+        "first_charts": first_charts,
+        "names": looked_up,
+        "thread_messages": thread,
+        "p50": statistics.median(totals),
+        "max": max(totals),
+        "content_p50": statistics.median(content_times),
+        "charts_p50": statistics.median(chart_times),
+        "totals": totals,
+        "rss_before_kib": rss_before,
+        "vmhwm_kib": vmhwm,
+        "tracemalloc_peak": heap_peak,
+    }
+
+
+def main(argv: list[str]) -> int:
+    import logging
+
+    logging.disable(logging.WARNING)
+    url, runs, profile = argv[0], int(argv[1]), argv[2] if len(argv) > 2 else ""
+    print(json.dumps(asyncio.run(_probe(url, runs, profile))))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
