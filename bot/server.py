@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import time
@@ -127,6 +128,10 @@ def build_asgi(
 def serve(settings: Settings, *, host: str, port: int) -> None:
     engine = create_engine(settings.database)
     app = build_app(settings, engine)
+    # Everything built so far lives as long as the process: keep it out of the collector's
+    # full passes, which otherwise pause answers for ~100 ms now and then (bench/).
+    gc.collect()
+    gc.freeze()
     socket_mode = settings.slack_app_token is not None
     scheduler = startup = None
     if settings.scheduler:

@@ -14,6 +14,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.clean import clean_text
+from models.plans import bump_revision
 from models.queries import UpdateView, initiative_rows, update_view
 from models.status import Status
 from models.tables import (
@@ -354,6 +355,8 @@ async def record_updates(
             )
         )
     await session.flush()
+    if entries:
+        await bump_revision(session, department_id=department.id)
     return list(entries)
 
 

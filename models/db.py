@@ -72,6 +72,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         _ensure_sqlite_folder(target)
     else:
         kwargs.setdefault("pool_pre_ping", True)
+        # JIT compiling costs more than it saves on our short queries (measured: bench/).
+        kwargs.setdefault("connect_args", {"options": "-c jit=off"})
     engine = create_async_engine(target, **kwargs)
     if target.get_backend_name() == "sqlite":
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -53,6 +53,20 @@ class DepartmentOwners:
     initiatives: int
 
 
+async def bump_revision(
+    session: AsyncSession, *, plan_id: int | None = None, department_id: int | None = None
+) -> None:
+    """Mark the plan changed, so cached answers are computed again."""
+    target = (
+        plan_id
+        if plan_id is not None
+        else select(Department.plan_id).where(Department.id == department_id).scalar_subquery()
+    )
+    await session.exec(  # type: ignore[call-overload]
+        update(Plan).where(Plan.id == target).values(revision=Plan.revision + 1)
+    )
+
+
 async def active_plan(session: AsyncSession) -> Plan:
     plan = (await session.exec(select(Plan).where(Plan.active))).first()
     if plan is None:
@@ -210,6 +224,8 @@ async def load_plan(
                 )
                 created += 1
     await session.flush()
+    if created or changed:
+        await bump_revision(session, plan_id=plan.id)
     return LoadResult(
         plan_id=plan.id,
         created=created,
@@ -245,6 +261,7 @@ async def set_owners(
         department.channel_id = channel_id
         session.add(department)
     await session.flush()
+    await bump_revision(session, department_id=department.id)
 
 
 async def list_owners(session: AsyncSession) -> list[DepartmentOwners]:

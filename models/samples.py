@@ -9,6 +9,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.periods import next_period, parse_period
+from models.plans import bump_revision
 from models.status import Status
 from models.tables import Department, Initiative, Update
 
@@ -92,4 +93,5 @@ async def add_sample_updates(
             added += 1
         period = next_period(period)
     await session.flush()
+    await bump_revision(session, plan_id=plan_id)
     return added

@@ -61,6 +61,9 @@ class Plan(SQLModel, table=True):
     name: str = Field(max_length=300)
     fiscal_year: str = Field(default="", max_length=40)
     active: bool = Field(default=False)
+    # Bumped by every write that changes an answer (updates, owners, the plan itself), so
+    # answers can be cached until it moves.
+    revision: int = 0
     created_at: datetime = _when(default_factory=utcnow)
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.commands.parse import MAX_COMMAND_TEXT, PlanCommand, parse_plan_command
 from handlers.context import PlanContext
@@ -31,7 +33,7 @@ from handlers.updates import open_form, state_for_update_command
 from models.cycle import failed_prompts
 from models.db import session_scope
 from models.export import export_rows, to_csv
-from models.lookup import load_directory
+from models.lookup import load_directory, normalise
 from models.plans import NoActivePlan, active_plan, set_owners
 from models.queries import (
     department_summary,
@@ -54,10 +56,39 @@ class Answer:
     shareable: bool = False
 
 
+class AnswerCache:
+    """Private answers by the plan's revision: every write bumps it, so an answer is reused
+    only while nothing it shows can have changed (in this process or any other)."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._answers: OrderedDict[tuple[object, ...], Answer] = OrderedDict()
+
+    def get(self, key: tuple[object, ...]) -> Answer | None:
+        answer = self._answers.get(key)
+        if answer is not None:
+            self._answers.move_to_end(key)
+        return answer
+
+    def put(self, key: tuple[object, ...], answer: Answer) -> None:
+        self._answers[key] = answer
+        self._answers.move_to_end(key)
+        while len(self._answers) > self.size:
+            self._answers.popitem(last=False)
+
+
+CACHEABLE = frozenset({"goals", "missing", "history", "lookup"})
+
+
 async def answer_plan_command(
-    ctx: PlanContext, command: PlanCommand, user_id: str, people: People
+    ctx: PlanContext,
+    command: PlanCommand,
+    user_id: str,
+    people: People,
+    cache: AnswerCache | None = None,
 ) -> Answer:
-    """What `/plan …` answers, for everything that is a query (no Slack calls)."""
+    """What `/plan …` answers, for everything that is a query (no Slack calls). Private
+    answers come from `cache` while the plan's revision has not moved."""
     action = command.action
     if action == "help":
         return Answer(render_help())
@@ -84,45 +115,77 @@ async def answer_plan_command(
         except NoActivePlan:
             return Answer(render_error("No plan is loaded yet: an admin runs `planbot plan load`."))
         assert plan.id is not None
-        if action == "goals":
-            overview = await goals_overview(session, plan.id, period)
-            return Answer(render_goals_overview(overview, people), shareable=True)
-        if action == "missing":
-            report = await missing_departments(session, plan.id, period)
-            failed = await failed_prompts(session, plan.id, period) if ctx.is_admin(user_id) else []
-            return Answer(render_missing(report, people, failed), shareable=not failed)
-        directory = await load_directory(session, plan.id)
-        if action == "history":
-            found = directory.resolve(command.words, kinds=("department",))
-            if found.target is None:
-                return Answer(render_not_found(command.words, found.suggestions))
-            department = directory.department(found.target)
-            assert command.number is not None
-            history = await initiative_history(session, department, command.number)
-            if history is None:
-                return Answer(
-                    render_error(
-                        f"{department.name} has no initiative #{command.number}. "
-                        f"See `/plan {department.key}` for its list."
-                    )
-                )
-            return Answer(render_history(history, people), shareable=True)
-        if action == "owner":
-            found = directory.resolve(command.words, kinds=("department",))
-            if found.target is None:
-                return Answer(render_not_found(command.words, found.suggestions))
-            department = directory.department(found.target)
-            await set_owners(session, department, command.user_ids)
-            log.info("owners of %s set to %s by %s", department.key, command.user_ids, user_id)
-            return Answer(render_owners_set(department.name, command.user_ids, people))
-        found = directory.resolve(command.words)
+        key: tuple[object, ...] | None = None
+        # Admins' view of `missing` shows undelivered prompts, which do not move the revision.
+        admin_missing = action == "missing" and ctx.is_admin(user_id)
+        if cache is not None and action in CACHEABLE and people is mention and not admin_missing:
+            key = (
+                plan.id,
+                plan.revision,
+                period,
+                action,
+                normalise(command.words),
+                command.number,
+                ctx.is_admin(user_id),
+            )
+            cached = cache.get(key)
+            if cached is not None:
+                return cached
+        answer = await _answer_from_plan(ctx, session, plan.id, command, user_id, people, period)
+        if key is not None and cache is not None:
+            cache.put(key, answer)
+        return answer
+
+
+async def _answer_from_plan(
+    ctx: PlanContext,
+    session: AsyncSession,
+    plan_id: int,
+    command: PlanCommand,
+    user_id: str,
+    people: People,
+    period: str,
+) -> Answer:
+    action = command.action
+    if action == "goals":
+        overview = await goals_overview(session, plan_id, period)
+        return Answer(render_goals_overview(overview, people), shareable=True)
+    if action == "missing":
+        report = await missing_departments(session, plan_id, period)
+        failed = await failed_prompts(session, plan_id, period) if ctx.is_admin(user_id) else []
+        return Answer(render_missing(report, people, failed), shareable=not failed)
+    directory = await load_directory(session, plan_id)
+    if action == "history":
+        found = directory.resolve(command.words, kinds=("department",))
         if found.target is None:
             return Answer(render_not_found(command.words, found.suggestions))
-        if found.target.kind == "goal":
-            summary = await goal_summary(session, directory.goal(found.target), period)
-            return Answer(render_goal_summary(summary, people), shareable=True)
-        dept_summary = await department_summary(session, directory.department(found.target), period)
-        return Answer(render_department_summary(dept_summary, people), shareable=True)
+        department = directory.department(found.target)
+        assert command.number is not None
+        history = await initiative_history(session, department, command.number)
+        if history is None:
+            return Answer(
+                render_error(
+                    f"{department.name} has no initiative #{command.number}. "
+                    f"See `/plan {department.key}` for its list."
+                )
+            )
+        return Answer(render_history(history, people), shareable=True)
+    if action == "owner":
+        found = directory.resolve(command.words, kinds=("department",))
+        if found.target is None:
+            return Answer(render_not_found(command.words, found.suggestions))
+        department = directory.department(found.target)
+        await set_owners(session, department, command.user_ids)
+        log.info("owners of %s set to %s by %s", department.key, command.user_ids, user_id)
+        return Answer(render_owners_set(department.name, command.user_ids, people))
+    found = directory.resolve(command.words)
+    if found.target is None:
+        return Answer(render_not_found(command.words, found.suggestions))
+    if found.target.kind == "goal":
+        summary = await goal_summary(session, directory.goal(found.target), period)
+        return Answer(render_goal_summary(summary, people), shareable=True)
+    dept_summary = await department_summary(session, directory.department(found.target), period)
+    return Answer(render_department_summary(dept_summary, people), shareable=True)
 
 
 def reply(answer: Answer, command_text: str) -> dict[str, Any]:
@@ -139,9 +202,11 @@ FAILED = Answer(
 )
 
 
-async def _safe_answer(ctx: PlanContext, command: PlanCommand, user_id: str) -> Answer:
+async def _safe_answer(
+    ctx: PlanContext, command: PlanCommand, user_id: str, cache: AnswerCache
+) -> Answer:
     try:
-        return await answer_plan_command(ctx, command, user_id, mention)
+        return await answer_plan_command(ctx, command, user_id, mention, cache)
     except Exception:
         log.exception("/plan %s failed", command.action)
         return FAILED
@@ -177,6 +242,8 @@ async def _digest_preview(ctx: PlanContext, client: AsyncWebClient, names: Peopl
 
 
 def register(app: AsyncApp, ctx: PlanContext, names: PeopleNames) -> None:
+    cache = AnswerCache()
+
     @app.command("/plan")
     async def plan_command(
         ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
@@ -213,7 +280,7 @@ def register(app: AsyncApp, ctx: PlanContext, names: PeopleNames) -> None:
         task = asyncio.create_task(
             _digest_preview(ctx, client, names)
             if parsed.action == "digest"
-            else _safe_answer(ctx, parsed, user_id)
+            else _safe_answer(ctx, parsed, user_id, cache)
         )
         done, _ = await asyncio.wait({task}, timeout=ACK_BUDGET_SECONDS)
         if task in done:

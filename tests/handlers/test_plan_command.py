@@ -240,3 +240,30 @@ async def test_status_vocabulary_is_one(with_samples: Workspace) -> None:
     for status in Status:
         for text in texts:
             assert status.word not in text or status.emoji in text
+
+
+async def test_cached_answers_follow_every_write(with_samples: Workspace, hartford: int) -> None:
+    """Answers are reused only while the plan's revision stands still: an update or an owner
+    change made anywhere (here, straight through the models, as another replica would) shows."""
+    from models.cycle import UpdateEntry, department_state, record_updates
+
+    ws = with_samples
+    first = await ws.command("fire", user=COO)
+    assert (await ws.command("fire", user=COO)).message == first.message
+    async with session_scope(ws.engine) as session:
+        fire = (await session.exec(select(Department).where(Department.key == "fire"))).one()
+        state = await department_state(session, hartford, PERIOD, fire.id)  # type: ignore[arg-type]
+        assert state is not None
+        await record_updates(
+            session,
+            state,
+            [UpdateEntry(2, Status.OFF_TRACK, 5, "Boiler gone")],
+            author=CHIEF,
+            source="form",
+            late=False,
+        )
+    after_update = await ws.command("fire", user=COO)
+    assert "Boiler gone" in after_update.text and "Boiler gone" not in first.text
+    async with session_scope(ws.engine) as session:
+        await set_owners(session, fire, ["U0NEWCHIEF"])
+    assert "U0NEWCHIEF" in (await ws.command("fire", user=COO)).text
