@@ -9,6 +9,8 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Compiled bytecode in .venv: the bot starts in about a second instead of several (bench/).
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: run test lint format bench serve clean
 
