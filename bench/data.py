@@ -204,6 +204,7 @@ def ensure_sqlite(workload: Workload) -> str:
     wanted = (workload.fingerprint, expected_updates(workload, spec))
     if path.exists() and _marker(sqlite_url(path)) == wanted:
         say(f"data: {workload.name} on SQLite: reused {path.relative_to(DATA_DIR.parent.parent)}")
+        upgrade(sqlite_url(path))  # data made by an older schema gets the new migrations
         return sqlite_url(path)
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial.db")
@@ -230,6 +231,7 @@ def ensure_postgres(base: str, workload: Workload) -> str:
             ).first()
         if exists and _marker(url) == wanted:
             say(f"data: {workload.name} on PostgreSQL: reused database {name}")
+            upgrade(url)  # data made by an older schema gets the new migrations
             return url
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -65,14 +65,11 @@ encoding ≈ 45 ms), `render_trend` 130–280 ms. In Python, `digest_content` bu
 Garbage collection adds ≈ 150–200 ms a build: 7 full collections over 5 builds took ≈ 1 s
 (SQLite) and ≈ 1.1 s (PostgreSQL); with `gc.freeze()` after start-up, ≈ 0.1 s.
 
-**Proposed fixes**, biggest first:
-1. `gc.freeze()` after start-up (see the `/plan goal-1` finding): measured median build
-   1,462 → 1,401 ms (SQLite) and 2,775 → 2,260 ms (PostgreSQL) in back-to-back runs.
-2. `models/db.py: create_engine`: on PostgreSQL pass `connect_args={"options": "-c jit=off"}`
-   (measured with `PGOPTIONS="-c jit=off"`: digest SQL 1.6 s → 1.15 s; `/plan` statements lose
-   the ≈ 15 ms JIT compile their cost estimates trigger).
-3. `models/queries.py: _latest_update_id` / `initiative_rows` / `goals_overview` and
-   `models/digest.py: _latest_id`: on PostgreSQL join the latest update with `LEFT JOIN LATERAL
+**Fixes**, biggest first. Done since this was first measured: `gc.freeze()` after start-up
+(`bot/server.py: serve`) and no JIT on PostgreSQL (`models/db.py: create_engine`); the digest
+still misses its target, and these remain to do:
+3. `models/queries.py: latest_update_id` / `initiative_rows` / `goals_overview` and
+   `models/digest.py`: on PostgreSQL join the latest update with `LEFT JOIN LATERAL
    (SELECT … FROM updates WHERE initiative_id = initiatives.id ORDER BY period DESC,
    received_at DESC, id DESC LIMIT 1) ON true` (SQLAlchemy `.lateral()`), keeping the scalar
    subquery on SQLite, which has no LATERAL and already plans it well: goals overview measured

@@ -135,7 +135,12 @@ The clock is fixed at 2026-11-10 15:00 UTC, so the open period is the last one g
   verdict needs both under the target.
 - Throughput: `planbot serve` (HTTP, `PLANBOT_SCHEDULER=false`) and `bench/bare_bolt.py`
   (AsyncApp + the same Starlette adapter + uvicorn with the same options, acks only), one after
-  the other; the load generator is httpx on the same machine, with 16 concurrent senders.
+  the other; the load generator is httpx on the same machine, with 16 concurrent senders. The
+  same `/plan safety` is sent again and again, so after the first each answer comes from the
+  answer cache (valid while the plan's revision stands still; every write moves it).
+- `/plan` latency is measured twice: with the answer cache invalidated before every request
+  (every answer runs its queries and rendering: the verdict is on this), and repeated, from
+  the cache. As `planbot serve` does, start-up objects are frozen out of the collector.
 - Fan-out: `post_monthly_prompts` against the stand-in enforcing 1 post/s per channel and 50/s
   per workspace (429 + Retry-After); posts are counted by department in their message metadata.
 - Start-up: spawning `planbot serve` until `/healthz` answers 200, with compiled bytecode (as
