@@ -81,7 +81,6 @@ class LocalSession:
     def __init__(self, ws: Workspace, user: str, console: Console) -> None:
         self.ws, self.user, self.console = ws, user, console
         self.last_command: str | None = None
-        self._replies = 0
         self.names = PeopleNames()
 
     def name(self, user_id: str) -> str:
@@ -245,7 +244,6 @@ class LocalSession:
             )
             await asyncio.sleep(0.2)
         else:
-            self._replies += 1
             await self.ws.event(
                 {
                     "type": "message",

@@ -18,7 +18,7 @@ from models.cycle import DepartmentState, department_state, is_owner, prompt_for
 from models.db import session_scope
 from models.lookup import load_directory
 from models.periods import PeriodError, parse_period
-from models.plans import active_plan, departments_owned_by
+from models.plans import active_plan, department_by_key, departments_owned_by
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +57,7 @@ async def reporting_state(
     async with session_scope(ctx.engine) as session:
         plan = await active_plan(session)
         assert plan.id is not None
-        directory = await load_directory(session, plan.id)
-        department = next(
-            (d for d in directory.departments.values() if d.key == department_key), None
-        )
+        department = await department_by_key(session, plan.id, department_key)
         if department is None or department.id is None:
             return None, False
         state = await department_state(session, plan.id, period, department.id)
@@ -123,10 +120,7 @@ async def refresh_prompt(
     async with session_scope(ctx.engine) as session:
         plan = await active_plan(session)
         assert plan.id is not None
-        directory = await load_directory(session, plan.id)
-        department = next(
-            (d for d in directory.departments.values() if d.key == department_key), None
-        )
+        department = await department_by_key(session, plan.id, department_key)
         if department is None or department.id is None:
             return
         prompt = await prompt_for(session, department.id, period)

@@ -13,7 +13,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.cycle import insert_ignoring_duplicates
-from models.periods import parse_period, recent_periods
+from models.periods import next_period, parse_period, recent_periods
 from models.queries import (
     DepartmentRef,
     GoalLine,
@@ -166,7 +166,7 @@ async def digest_content(
             continue
         if status == Status.COMPLETE:
             continue
-        run_start = r.first_period if r.last_different is None else _after(r.last_different)
+        run_start = r.first_period if r.last_different is None else next_period(r.last_different)
         if run_start is not None and run_start <= window and r.period >= window:
             stale.append(
                 AttentionItem(
@@ -256,11 +256,6 @@ async def digest_content(
         reported_owned=sum(1 for r in owned_rows if r),
         trend=trend,
     )
-
-
-def _after(period: str) -> str:
-    year, month = (int(p) for p in period.split("-"))
-    return f"{year + 1:04d}-01" if month == 12 else f"{year:04d}-{month + 1:02d}"
 
 
 async def _trend(

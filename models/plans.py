@@ -302,6 +302,14 @@ async def list_owners(session: AsyncSession) -> list[DepartmentOwners]:
     ]
 
 
+async def department_by_key(session: AsyncSession, plan_id: int, key: str) -> Department | None:
+    return (
+        await session.exec(
+            select(Department).where(Department.plan_id == plan_id, Department.key == key)
+        )
+    ).first()
+
+
 async def departments_owned_by(session: AsyncSession, user_id: str) -> list[Department]:
     plan = await active_plan(session)
     return list(
