@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import PlanContext
 from handlers.digest import digest_for, week_of
 from handlers.people import PeopleNames
+from jobs.failures import POST_FAILURES, describe
 from models.db import session_scope
 from models.digest import DigestContent, claim_digest, finish_digest
 from models.periods import period_label
@@ -89,12 +89,8 @@ async def post_weekly_digest(
                 )
         async with session_scope(ctx.engine) as session:
             await finish_digest(session, claim.id, message_ts=ts, now=ctx.now())
-    except (SlackApiError, OSError, TimeoutError) as exc:
-        error = (
-            str(exc.response.get("error") or exc.response.status_code)
-            if isinstance(exc, SlackApiError)
-            else type(exc).__name__
-        )
+    except POST_FAILURES as exc:
+        error = describe(exc)
         log.warning("digest for %s failed: %s", week, error)
         async with session_scope(ctx.engine) as session:
             await finish_digest(session, claim.id, message_ts=None, now=ctx.now(), error=error)
@@ -139,5 +135,5 @@ async def _upload_charts(
                 },
             ],
         )
-    except (SlackApiError, OSError, TimeoutError) as exc:
+    except POST_FAILURES as exc:
         log.warning("digest charts for %s were not uploaded: %s", week, type(exc).__name__)

@@ -7,12 +7,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import PlanContext
 from handlers.messages.cycle import render_prompt, render_unowned
 from handlers.people import mention
+from jobs.failures import POST_FAILURES, describe
 from jobs.pacing import Pacer
 from models.cycle import (
     DepartmentState,
@@ -165,8 +165,8 @@ async def _post_one(
         async with session_scope(ctx.engine) as session:
             await complete_prompt(session, claim.id, channel, ts, ctx.now())
         run.posted.append(state.key)
-    except (SlackApiError, OSError, TimeoutError) as exc:
-        error = _describe(exc)
+    except POST_FAILURES as exc:
+        error = describe(exc)
         log.warning(
             "prompt for %s %s failed: %s",
             state.key,
@@ -179,13 +179,6 @@ async def _post_one(
         run.failed.append((state.key, error))
 
 
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, SlackApiError):
-        data = exc.response.data if isinstance(exc.response.data, dict) else {}
-        return f"{data.get('error') or 'http ' + str(exc.response.status_code)}"
-    return type(exc).__name__
-
-
 async def _tell_admins(
     ctx: PlanContext, client: AsyncWebClient, period: str, names: list[str]
 ) -> None:
@@ -193,7 +186,7 @@ async def _tell_admins(
     for admin in sorted(ctx.admins):
         try:
             await client.chat_postMessage(channel=admin, text=message.text, blocks=message.blocks)
-        except SlackApiError as exc:
+        except POST_FAILURES as exc:
             log.warning(
-                "could not tell admin %s about unowned departments: %s", admin, _describe(exc)
+                "could not tell admin %s about unowned departments: %s", admin, describe(exc)
             )

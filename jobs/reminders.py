@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers.context import PlanContext
 from handlers.messages.cycle import render_reminder, render_reminder_dm
 from handlers.people import mention
+from jobs.failures import POST_FAILURES, describe
 from jobs.pacing import Pacer
 from models.cycle import claim_reminder, department_states, mark_reminder_sent, prompts_of
 from models.db import session_scope
@@ -101,8 +102,8 @@ async def send_reminders(
             async with session_scope(ctx.engine) as session:
                 await mark_reminder_sent(session, prompt.id, ordinal)
             run.reminded.append(state.key)
-        except SlackApiError as exc:
-            error = str(exc.response.get("error") or exc.response.status_code)
+        except POST_FAILURES as exc:
+            error = describe(exc)
             log.warning("reminder %d for %s %s failed: %s", ordinal, state.key, period, error)
             run.failed.append((state.key, error))
     log.info(

@@ -237,3 +237,32 @@ async def test_a_prompt_slack_refuses_is_shown_to_admins(city: Workspace) -> Non
     retry = await post_monthly_prompts(ws.ctx, ws.app.client, PERIOD)
     assert retry.posted == [failed_key]
     assert "Prompts not delivered" not in (await ws.command("missing", user=ADMIN)).text
+
+
+async def test_a_reminder_slack_cannot_take_does_not_stop_the_others(city: Workspace) -> None:
+    from jobs.reminders import send_reminders
+
+    ws = city
+    await post_monthly_prompts(ws.ctx, ws.app.client, PERIOD)
+    # Slack unreachable for the first reminder, past the client's own retries.
+    ws.slack.inject("chat.postMessage", *[Fault.drop()] * 3)
+    run = await send_reminders(ws.ctx, ws.app.client, PERIOD, 1)
+    assert len(run.failed) == 1 and run.failed[0][1] == "ServerDisconnectedError"
+    assert sorted([*run.reminded, run.failed[0][0]]) == ["dds", "fire", "police"]
+
+
+async def test_prompts_slack_cannot_be_reached_for_are_failed_then_retried(
+    city: Workspace,
+) -> None:
+    ws = city
+    # Every attempt (the first and the client's two retries) of all three posts is dropped.
+    ws.slack.inject("chat.postMessage", *[Fault.drop()] * 9)
+    run = await post_monthly_prompts(ws.ctx, ws.app.client, PERIOD)
+    assert (
+        run.posted == [] and [error for _, error in run.failed] == ["ServerDisconnectedError"] * 3
+    )
+    async with session_scope(ws.engine) as session:
+        states = sorted(p.state for p in (await session.exec(select(Prompt))).all())
+    assert states.count("failed") == 3
+    retry = await post_monthly_prompts(ws.ctx, ws.app.client, PERIOD)
+    assert retry.posted == ["dds", "fire", "police"]
