@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.clean import clean_text
 from models.plans import bump_revision
-from models.queries import UpdateView, initiative_rows, update_view
+from models.queries import UpdateView, dialect_of, initiative_rows, update_view
 from models.status import Status
 from models.tables import (
     Department,
@@ -105,7 +105,7 @@ async def department_states(
         owners.setdefault(department_id, []).append(user_id)
     rows = (
         await session.exec(
-            initiative_rows(period)
+            initiative_rows(period, dialect_of(session))
             .where(Initiative.department_id.in_(ids))  # type: ignore[attr-defined]
             .order_by(Initiative.department_id, Initiative.number)
         )

@@ -20,8 +20,9 @@ from models.queries import (
     GoalsOverview,
     MissingReport,
     StatusCounts,
+    dialect_of,
     goals_overview,
-    latest_update_id,
+    latest_update,
     missing_departments,
 )
 from models.status import Status
@@ -110,14 +111,15 @@ async def digest_content(
     missing = await missing_departments(session, plan_id, period)
 
     # Each initiative once: its department, latest update, and the last period its status
-    # differed (for staleness) and its first period.
-    latest = aliased(Update)
+    # differed (for staleness) and its first period. Both read `ix_updates_latest` alone.
+    dialect = dialect_of(session)
+    latest = latest_update(dialect)
     differing = aliased(Update)
     first = aliased(Update)
     last_different = (
         select(sa.func.max(differing.period))
-        .where(differing.initiative_id == Initiative.id, differing.status != latest.status)
-        .correlate(Initiative, latest)
+        .where(differing.initiative_id == Initiative.id, differing.status != latest.c.status)
+        .correlate(Initiative, latest.source)
         .scalar_subquery()
     )
     first_period = (
@@ -132,19 +134,19 @@ async def digest_content(
                 Initiative.id,
                 Initiative.number,
                 Initiative.text,
-                Department.id.label("department_id"),
+                Department.id.label("department_id"),  # type: ignore[union-attr]
                 Department.key,
-                Department.name,  # type: ignore[union-attr]
-                latest.status,
-                latest.note,
-                latest.percent,
-                latest.period,
-                latest.received_at,
+                Department.name,
+                latest.c.status,
+                latest.c.note,
+                latest.c.percent,
+                latest.c.period,
+                latest.c.received_at,
                 last_different.label("last_different"),
                 first_period.label("first_period"),
             )
             .join(Department, Department.id == Initiative.department_id)  # type: ignore[arg-type]
-            .outerjoin(latest, latest.id == latest_update_id())  # type: ignore[arg-type]
+            .outerjoin(latest.source, latest.on)
             .where(Department.plan_id == plan_id)
             .order_by(Department.position, Initiative.number)
         )
@@ -262,25 +264,41 @@ async def _trend(
     session: AsyncSession, plan_id: int, periods: list[str]
 ) -> list[tuple[str, StatusCounts]]:
     """Per period, each initiative's last word in that period; silence counts as no update."""
-    same = aliased(Update)
-    last_in_period = (
-        select(same.id)
-        .where(same.initiative_id == Update.initiative_id, same.period == Update.period)
-        .order_by(same.received_at.desc(), same.id.desc())  # type: ignore[attr-defined,union-attr]
-        .limit(1)
-        .correlate(Update)
-        .scalar_subquery()
-    )
-    rows = await session.exec(
-        select(Update.period, Update.status, sa.func.count())
+    in_plan = (
+        select(Update.period, Update.status)
         .join(Initiative, Initiative.id == Update.initiative_id)  # type: ignore[arg-type]
         .join(Department, Department.id == Initiative.department_id)  # type: ignore[arg-type]
-        .where(
-            Department.plan_id == plan_id,
-            Update.period.in_(periods),  # type: ignore[attr-defined]
-            Update.id == last_in_period,
+        .where(Department.plan_id == plan_id, Update.period.in_(periods))  # type: ignore[attr-defined]
+    )
+    if dialect_of(session) == "postgresql":
+        # DISTINCT ON walks the rows in index order once: 55–60 ms on the Large plan, where
+        # the correlated form below takes 380–630 ms (PostgreSQL nests it under a join).
+        last_words = (
+            in_plan.distinct(Update.initiative_id, Update.period)
+            .order_by(
+                Update.initiative_id,
+                Update.period,
+                Update.received_at.desc(),  # type: ignore[attr-defined]
+                Update.id.desc(),  # type: ignore[union-attr]
+            )
+            .subquery()
         )
-        .group_by(Update.period, Update.status)
+    else:
+        # SQLite has no DISTINCT ON; it runs this as one index probe per row.
+        same = aliased(Update)
+        last_in_period = (
+            select(same.id)
+            .where(same.initiative_id == Update.initiative_id, same.period == Update.period)
+            .order_by(same.received_at.desc(), same.id.desc())  # type: ignore[attr-defined,union-attr]
+            .limit(1)
+            .correlate(Update)
+            .scalar_subquery()
+        )
+        last_words = in_plan.where(Update.id == last_in_period).subquery()
+    rows = await session.exec(
+        select(last_words.c.period, last_words.c.status, sa.func.count()).group_by(
+            last_words.c.period, last_words.c.status
+        )
     )
     total = (
         await session.exec(

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.queries import initiative_rows
+from models.queries import dialect_of, initiative_rows
 from models.tables import Department, Goal, Initiative, InitiativeGoal
 
 EXPORT_FORMATS = ("csv", "json")
@@ -37,7 +37,7 @@ async def export_rows(session: AsyncSession, plan_id: int, period: str) -> list[
     """Two statements: initiatives with their latest update, and their goals."""
     rows = (
         await session.exec(
-            initiative_rows(period)
+            initiative_rows(period, dialect_of(session))
             .where(Department.plan_id == plan_id)
             .order_by(Department.position, Initiative.number)
         )

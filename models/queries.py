@@ -149,16 +149,51 @@ class InitiativeHistory:
 
 # --- building blocks ----------------------------------------------------------------------------
 
-_UPDATE_COLUMNS = (
-    Update.status,
-    Update.percent,
-    Update.note,
-    Update.author,
-    Update.period,
-    Update.received_at,
-    Update.source,
-    Update.late,
-)
+_UPDATE_FIELDS = ("status", "percent", "note", "author", "period", "received_at", "source", "late")
+
+
+def dialect_of(session: AsyncSession) -> str:
+    """The session's database: "sqlite" or "postgresql"."""
+    bind = session.bind
+    assert bind is not None, "sessions are made from an engine (models.db.session_scope)"
+    return bind.dialect.name
+
+
+@dataclass(frozen=True)
+class LatestUpdate:
+    """Each initiative's latest update (the newest period, then the newest row), to LEFT JOIN
+    onto `Initiative`: `query.outerjoin(latest.source, latest.on)`, columns in `latest.c`."""
+
+    source: Any
+    on: Any
+
+    @property
+    def c(self) -> Any:
+        return self.source.c
+
+    def columns(self) -> tuple[Any, ...]:
+        return tuple(self.c[name] for name in _UPDATE_FIELDS)
+
+
+def latest_update(dialect: str) -> LatestUpdate:
+    """One index probe per initiative on either database, written the way each plans it well.
+
+    PostgreSQL gets `LEFT JOIN LATERAL (… ORDER BY … LIMIT 1) ON true`. Joined on a correlated
+    subquery for the id instead, it hashes every update of every plan first (190–260 ms on the
+    Large benchmark plan, against 45 ms). SQLite has no LATERAL and runs the correlated id
+    subquery as the probe it is."""
+    updates = Update.__table__  # type: ignore[attr-defined]
+    if dialect == "postgresql":
+        latest = (
+            sa.select(updates)
+            .where(updates.c.initiative_id == Initiative.id)
+            .order_by(updates.c.period.desc(), updates.c.received_at.desc(), updates.c.id.desc())
+            .limit(1)
+            .lateral("latest")
+        )
+        return LatestUpdate(latest, sa.true())
+    latest = updates.alias("latest")
+    return LatestUpdate(latest, latest.c.id == latest_update_id())
 
 
 def latest_update_id() -> Any:
@@ -198,9 +233,10 @@ def update_view(row: Any) -> UpdateView | None:
     )
 
 
-def initiative_rows(period: str) -> Any:
+def initiative_rows(period: str, dialect: str) -> Any:
     """Every initiative with its department, parent number, latest update and reported flag."""
     parent = aliased(Initiative)
+    latest = latest_update(dialect)
     return (
         select(
             Initiative.id,
@@ -210,12 +246,12 @@ def initiative_rows(period: str) -> Any:
             Department.id.label("department_id"),  # type: ignore[union-attr]
             Department.key.label("department_key"),  # type: ignore[attr-defined]
             Department.name.label("department_name"),  # type: ignore[attr-defined]
-            *_UPDATE_COLUMNS,
+            *latest.columns(),
             _reported_in(period).label("reported"),
         )
         .join(Department, Department.id == Initiative.department_id)  # type: ignore[arg-type]
         .outerjoin(parent, parent.id == Initiative.parent_id)  # type: ignore[arg-type]
-        .outerjoin(Update, Update.id == latest_update_id())  # type: ignore[arg-type]
+        .outerjoin(latest.source, latest.on)
     )
 
 
@@ -256,7 +292,7 @@ async def goal_summary(session: AsyncSession, goal: Goal, period: str) -> GoalSu
     Three statements."""
     rows = (
         await session.exec(
-            initiative_rows(period)
+            initiative_rows(period, dialect_of(session))
             .join(InitiativeGoal, InitiativeGoal.initiative_id == Initiative.id)  # type: ignore[arg-type]
             .where(InitiativeGoal.goal_id == goal.id)
             .order_by(Department.position, Initiative.number)
@@ -312,7 +348,7 @@ async def department_summary(
     ref = DepartmentRef(department.key, department.name, owners.get(department.id, ()))
     rows = (
         await session.exec(
-            initiative_rows(period)
+            initiative_rows(period, dialect_of(session))
             .where(Initiative.department_id == department.id)
             .order_by(Initiative.number)
         )
@@ -331,14 +367,15 @@ async def goals_overview(session: AsyncSession, plan_id: int, period: str) -> Go
     goals = (
         await session.exec(select(Goal).where(Goal.plan_id == plan_id).order_by(Goal.position))
     ).all()
+    latest = latest_update(dialect_of(session))
     per_initiative = (
         select(
             Initiative.id.label("initiative_id"),  # type: ignore[union-attr]
-            Update.status.label("status"),  # type: ignore[attr-defined]
+            latest.c.status.label("status"),
             _reported_in(period).label("reported"),
         )
         .join(Department, Department.id == Initiative.department_id)  # type: ignore[arg-type]
-        .outerjoin(Update, Update.id == latest_update_id())  # type: ignore[arg-type]
+        .outerjoin(latest.source, latest.on)
         .where(Department.plan_id == plan_id)
         .subquery()
     )
@@ -416,7 +453,7 @@ async def initiative_history(
         return None
     rows = (
         await session.exec(
-            select(*_UPDATE_COLUMNS)
+            select(*(getattr(Update, name) for name in _UPDATE_FIELDS))
             .where(Update.initiative_id == initiative.id)
             .order_by(Update.period.desc(), Update.received_at.desc(), Update.id.desc())  # type: ignore[attr-defined,union-attr]
         )

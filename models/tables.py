@@ -124,7 +124,8 @@ class Update(SQLModel, table=True):
 
     __tablename__ = "updates"
     __table_args__ = (
-        sa.Index("ix_updates_latest", "initiative_id", "period", "received_at", "id"),
+        # Latest first, and with the status, so staleness is read from the index alone.
+        sa.Index("ix_updates_latest", "initiative_id", "period", "received_at", "id", "status"),
         sa.Index("ix_updates_period", "period", "initiative_id"),
     )
 
