@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -15,8 +14,10 @@ from handlers.digest import digest_for, week_of
 from handlers.people import PeopleNames
 from jobs.failures import POST_FAILURES, describe
 from models.db import session_scope
-from models.digest import DigestContent, claim_digest, finish_digest
-from models.periods import period_label
+from models.digest import claim_digest, finish_digest
+
+if TYPE_CHECKING:
+    from handlers.messages.chart import DigestCharts
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,8 @@ async def post_weekly_digest(
     if claim is None:
         return DigestRun(channel, week, "already")
     try:
-        content, messages = await digest_for(ctx, client, names, preview=False, channel=channel)
+        built = await digest_for(ctx, client, names, preview=False, channel=channel, charts=True)
+        messages = built.messages
         ts = await _find_posted(client, channel, week) if claim.attempts > 1 else None
         if ts is None:
             answer = await client.chat_postMessage(
@@ -95,43 +97,30 @@ async def post_weekly_digest(
         async with session_scope(ctx.engine) as session:
             await finish_digest(session, claim.id, message_ts=None, now=ctx.now(), error=error)
         return DigestRun(channel, week, "failed", error=error)
-    await _upload_charts(client, channel, ts, content, week)
+    if built.charts is not None:
+        await _upload_charts(client, channel, ts, built.charts, week)
     log.info("digest for week of %s posted in %s", week, channel)
     return DigestRun(channel, week, "posted", ts, len(messages.thread))
 
 
 async def _upload_charts(
-    client: AsyncWebClient, channel: str, ts: str, content: DigestContent, week: str
+    client: AsyncWebClient, channel: str, ts: str, charts: DigestCharts, week: str
 ) -> None:
     """The charts go in the digest's thread; the digest stands without them if this fails."""
-    # matplotlib takes over a second to import: only when a digest is drawn, not at start-up.
-    from handlers.messages.chart import render_status_by_goal, render_trend
-
-    label = period_label(content.period)
     try:
-        # Drawing takes a few hundred milliseconds: off the event loop, which serves Slack.
-        by_goal = await asyncio.to_thread(
-            render_status_by_goal, content.goals, f"Status by goal — {label}"
-        )
-        trend = await asyncio.to_thread(
-            render_trend,
-            [p for p, _ in content.trend],
-            [c for _, c in content.trend],
-            "Status over the last six months",
-        )
         await client.files_upload_v2(
             channel=channel,
             thread_ts=ts,
             file_uploads=[
                 {
-                    "content": by_goal,
+                    "content": charts.by_goal,
                     "filename": f"plan-status-by-goal-{week}.png",
-                    "title": f"Status by goal, {label}",
+                    "title": charts.by_goal_title,
                 },
                 {
-                    "content": trend,
+                    "content": charts.trend,
                     "filename": f"plan-status-trend-{week}.png",
-                    "title": "Status over the last six months",
+                    "title": charts.trend_title,
                 },
             ],
         )

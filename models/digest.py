@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -21,6 +22,7 @@ from models.queries import (
     MissingReport,
     StatusCounts,
     dialect_of,
+    fetch_rows,
     goals_overview,
     latest_update,
     missing_departments,
@@ -28,6 +30,7 @@ from models.queries import (
 from models.status import Status
 from models.tables import Department, DepartmentOwner, Digest, Initiative, Update
 
+_NEEDS_ATTENTION = frozenset(s.value for s in Status if s.needs_attention)
 STALE_PERIODS = 3  # unchanged for this many periods (the open one included) while not complete
 TREND_PERIODS = 6
 
@@ -97,6 +100,23 @@ async def previous_digest_time(
     ).first()
 
 
+@dataclass(frozen=True)
+class DigestFigures:
+    """The part of the digest its charts draw: status by goal, and the trend."""
+
+    goals: GoalsOverview
+    trend: list[tuple[str, StatusCounts]]  # the last periods, oldest first
+
+
+async def digest_figures(session: AsyncSession, plan_id: int, period: str) -> DigestFigures:
+    """Queried first, so that the charts can be drawn while the rest of the digest is queried.
+    Four statements."""
+    parse_period(period)
+    goals = await goals_overview(session, plan_id, period)
+    trend = await _trend(session, plan_id, recent_periods(period, TREND_PERIODS))
+    return DigestFigures(goals, trend)
+
+
 async def digest_content(
     session: AsyncSession,
     plan_id: int,
@@ -104,10 +124,13 @@ async def digest_content(
     *,
     since: datetime | None,
     now: datetime,
+    figures: DigestFigures | None = None,
 ) -> DigestContent:
-    """Everything the digest says. A fixed number of statements whatever the plan's size."""
+    """Everything the digest says. A fixed number of statements whatever the plan's size.
+    `figures` are this plan's and period's `digest_figures`, when the caller has them already."""
     parse_period(period)
-    goals = await goals_overview(session, plan_id, period)
+    if figures is None:
+        figures = await digest_figures(session, plan_id, period)
     missing = await missing_departments(session, plan_id, period)
 
     # Each initiative once: its department, latest update, and the last period its status
@@ -128,51 +151,64 @@ async def digest_content(
         .correlate(Initiative)
         .scalar_subquery()
     )
-    rows = (
-        await session.exec(
-            select(
-                Initiative.id,
-                Initiative.number,
-                Initiative.text,
-                Department.id.label("department_id"),  # type: ignore[union-attr]
-                Department.key,
-                Department.name,
-                latest.c.status,
-                latest.c.note,
-                latest.c.percent,
-                latest.c.period,
-                latest.c.received_at,
-                last_different.label("last_different"),
-                first_period.label("first_period"),
-            )
-            .join(Department, Department.id == Initiative.department_id)  # type: ignore[arg-type]
-            .outerjoin(latest.source, latest.on)
-            .where(Department.plan_id == plan_id)
-            .order_by(Department.position, Initiative.number)
+    rows = await fetch_rows(
+        session,
+        select(
+            Initiative.id,
+            Initiative.number,
+            Initiative.text,
+            Department.id.label("department_id"),  # type: ignore[union-attr]
+            Department.key,
+            Department.name,
+            latest.c.status,
+            latest.c.note,
+            latest.c.percent,
+            latest.c.period,
+            latest.c.received_at,
+            last_different.label("last_different"),
+            first_period.label("first_period"),
         )
-    ).all()
-    departments = {r.department_id: DepartmentRef(r.key, r.name) for r in rows}
-    items = {r.id: ItemRef(departments[r.department_id], r.number, r.text) for r in rows}
-    totals = StatusCounts.of(None if r.status is None else Status(r.status) for r in rows)
+        .join(Department, Department.id == Initiative.department_id)  # type: ignore[arg-type]
+        .outerjoin(latest.source, latest.on)
+        .where(Department.plan_id == plan_id)
+        .order_by(Department.position, Initiative.number),
+    )
+    # Ten thousand rows on a large plan: one pass, and a reference built only for the items
+    # the digest names.
+    totals = StatusCounts(
+        {
+            None if value is None else Status(value): n
+            for value, n in Counter(r.status for r in rows).items()
+        }
+    )
+    departments: dict[int, DepartmentRef] = {}
+    by_id = {r.id: r for r in rows}
+
+    def item(r: Any) -> ItemRef:
+        department = departments.get(r.department_id)
+        if department is None:
+            department = departments[r.department_id] = DepartmentRef(r.key, r.name)
+        return ItemRef(department, r.number, r.text)
+
     window = recent_periods(period, STALE_PERIODS)[0]
     urgent: list[AttentionItem] = []
     stale: list[AttentionItem] = []
     for r in rows:
-        if r.status is None:
+        if r.status is None or r.status == Status.COMPLETE:
             continue
-        status = Status(r.status)
-        if status.needs_attention:
+        if r.status in _NEEDS_ATTENTION:
+            status = Status(r.status)
             urgent.append(
-                AttentionItem(items[r.id], status, r.note, r.percent, r.period, r.received_at, None)
+                AttentionItem(item(r), status, r.note, r.percent, r.period, r.received_at, None)
             )
             continue
-        if status == Status.COMPLETE:
+        if r.period < window:
             continue
         run_start = r.first_period if r.last_different is None else next_period(r.last_different)
-        if run_start is not None and run_start <= window and r.period >= window:
+        if run_start is not None and run_start <= window:
             stale.append(
                 AttentionItem(
-                    items[r.id], status, r.note, r.percent, r.period, r.received_at, run_start
+                    item(r), Status(r.status), r.note, r.percent, r.period, r.received_at, run_start
                 )
             )
     urgent.sort(key=lambda a: a.status != Status.OFF_TRACK)
@@ -195,26 +231,25 @@ async def digest_content(
             .correlate(Update)
             .scalar_subquery()
         )
-        recent = (
-            await session.exec(
-                select(
-                    Update.initiative_id,
-                    Update.status,
-                    Update.author,
-                    Update.received_at,
-                    Update.late,
-                    prior_status.label("prior"),
-                )
-                .join(Initiative, Initiative.id == Update.initiative_id)  # type: ignore[arg-type]
-                .join(Department, Department.id == Initiative.department_id)  # type: ignore[arg-type]
-                .where(
-                    Department.plan_id == plan_id,
-                    Update.received_at > since,
-                    Update.received_at <= now,
-                )
-                .order_by(Update.period, Update.received_at, Update.id)
+        recent = await fetch_rows(
+            session,
+            select(
+                Update.initiative_id,
+                Update.status,
+                Update.author,
+                Update.received_at,
+                Update.late,
+                prior_status.label("prior"),
             )
-        ).all()
+            .join(Initiative, Initiative.id == Update.initiative_id)  # type: ignore[arg-type]
+            .join(Department, Department.id == Initiative.department_id)  # type: ignore[arg-type]
+            .where(
+                Department.plan_id == plan_id,
+                Update.received_at > since,
+                Update.received_at <= now,
+            )
+            .order_by(Update.period, Update.received_at, Update.id),
+        )
         new_updates = len(recent)
         late_updates = sum(1 for r in recent if r.late)
         first_seen: dict[int, Status | None] = {}
@@ -223,9 +258,11 @@ async def digest_content(
             first_seen.setdefault(r.initiative_id, None if r.prior is None else Status(r.prior))
             last_seen[r.initiative_id] = (Status(r.status), r.author, r.received_at)
         for initiative_id, (after, author, when) in last_seen.items():
-            if first_seen[initiative_id] != after and initiative_id in items:
+            if first_seen[initiative_id] != after and initiative_id in by_id:
                 changes.append(
-                    Change(items[initiative_id], first_seen[initiative_id], after, author, when)
+                    Change(
+                        item(by_id[initiative_id]), first_seen[initiative_id], after, author, when
+                    )
                 )
 
     # Response: departments with an owner and initiatives, and how many of them reported.
@@ -243,12 +280,11 @@ async def digest_content(
         )
     ).all()
 
-    trend = await _trend(session, plan_id, recent_periods(period, TREND_PERIODS))
     return DigestContent(
         period=period,
         since=since,
         totals=totals,
-        goals=goals,
+        goals=figures.goals,
         changes=changes,
         new_updates=new_updates,
         late_updates=late_updates,
@@ -256,7 +292,7 @@ async def digest_content(
         missing=missing,
         owned_departments=len(owned_rows),
         reported_owned=sum(1 for r in owned_rows if r),
-        trend=trend,
+        trend=figures.trend,
     )
 
 

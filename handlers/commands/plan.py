@@ -232,13 +232,13 @@ async def export_for(ctx: PlanContext, client: AsyncWebClient, user_id: str) -> 
 
 async def _digest_preview(ctx: PlanContext, client: AsyncWebClient, names: PeopleNames) -> Answer:
     try:
-        _, messages = await digest_for(ctx, client, names, preview=True)
+        built = await digest_for(ctx, client, names, preview=True)
     except NoActivePlan:
         return Answer(render_error("No plan is loaded yet: an admin runs `planbot plan load`."))
     except Exception:
         log.exception("/plan digest failed")
         return FAILED
-    return Answer(messages.main)
+    return Answer(built.messages.main)
 
 
 def register(app: AsyncApp, ctx: PlanContext, names: PeopleNames) -> None:

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
+from models.digest import DigestFigures
 from models.periods import period_label
 from models.queries import GoalLine, GoalsOverview, StatusCounts
 from models.status import DISPLAY_ORDER, Status, look
@@ -67,6 +68,32 @@ class _Style:
     edge: str  # also the hatch colour: matplotlib draws hatches in the edge colour
     ink: str  # the colour of a count written on the fill
     hatch: str
+
+
+@dataclass(frozen=True)
+class DigestCharts:
+    """The digest's two images, PNG bytes, with the titles they are uploaded under."""
+
+    by_goal: bytes
+    by_goal_title: str
+    trend: bytes
+    trend_title: str
+
+
+TREND_TITLE = "Status over the last six months"
+
+
+def render_charts(figures: DigestFigures, period: str) -> DigestCharts:
+    """Both of the digest's charts for the open `period` (YYYY-MM)."""
+    by_goal_title = f"Status by goal, {period_label(period)}"
+    return DigestCharts(
+        by_goal=render_status_by_goal(figures.goals, f"Status by goal — {period_label(period)}"),
+        by_goal_title=by_goal_title,
+        trend=render_trend(
+            [p for p, _ in figures.trend], [c for _, c in figures.trend], TREND_TITLE
+        ),
+        trend_title=TREND_TITLE,
+    )
 
 
 def _mix(colour: str, towards: tuple[float, float, float], share: float) -> tuple[float, ...]:
@@ -117,7 +144,10 @@ def _figure(height_in: float) -> Figure:
 def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     # No "Software" chunk (it names matplotlib's version): the same data gives the same bytes.
-    FigureCanvasAgg(figure).print_png(buffer, metadata={"Software": None})
+    # The fastest zlib level: ~15% larger (about 220 KB on the Large plan), ~30 ms sooner.
+    FigureCanvasAgg(figure).print_png(
+        buffer, metadata={"Software": None}, pil_kwargs={"compress_level": 1}
+    )
     return buffer.getvalue()
 
 

@@ -3,7 +3,9 @@ work, hostile notes, Slack's limits on a huge plan, the chart, and exactly once 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -14,10 +16,14 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from bot.workspace import Workspace
+from handlers.digest import digest_for, settled_charts
+from handlers.messages.chart import render_charts, render_trend
 from handlers.messages.limits import check_message
+from handlers.people import PeopleNames
 from jobs.digest import post_weekly_digest
 from jobs.scheduler import Cycle
 from models.db import session_scope
+from models.digest import DigestFigures
 from models.plans import load_plan, set_owners
 from models.samples import add_sample_updates
 from models.status import Status
@@ -207,6 +213,31 @@ async def test_chart_is_uploaded_in_the_thread(city: Workspace) -> None:
     assert len(pngs) == 2
     for png in pngs:
         assert png.startswith(b"\x89PNG\r\n\x1a\n") and 5_000 < len(png) < 1_000_000
+
+
+async def test_the_charts_are_drawn_while_the_content_is_queried_and_match_it(
+    city: Workspace,
+) -> None:
+    ws = city
+    built = await digest_for(ws.ctx, ws.app.client, PeopleNames(), preview=False, charts=True)
+    assert built.charts is not None
+    alone = render_charts(
+        DigestFigures(built.content.goals, built.content.trend), built.content.period
+    )
+    assert built.charts == alone  # the same data draws the same bytes
+    assert built.charts.by_goal_title == "Status by goal, October 2026"
+    without = await digest_for(ws.ctx, ws.app.client, PeopleNames(), preview=False)
+    assert without.charts is None and without.content == built.content
+
+
+async def test_a_chart_that_fails_to_draw_is_logged_and_left_out(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # render_trend refuses periods without counts: a real failure, in a worker thread.
+    drawing = asyncio.ensure_future(asyncio.to_thread(render_trend, ["2026-10"], [], "Trend"))
+    with caplog.at_level(logging.ERROR, logger="handlers.digest"):
+        assert await settled_charts(drawing) is None
+    assert "could not be drawn" in caplog.text and "1 periods but 0 counts" in caplog.text
 
 
 async def test_exactly_once_a_week_even_across_a_crash(city: Workspace, clock: Clock) -> None:
