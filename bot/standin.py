@@ -134,6 +134,9 @@ class _Reply:
         return web.Response(status=self.status, text=self.text or "", headers=self.headers)
 
 
+_CURSOR = "dXNlcjo"  # what Slack's user cursors start with; the offset follows
+
+
 def _ok(**payload: Any) -> _Reply:
     return _Reply(body={"ok": True, **payload})
 
@@ -736,8 +739,16 @@ class SlackStandin:
         return _ok(user=self._user(user_id))
 
     def _users_list(self, args: dict[str, Any]) -> _Reply:
-        members = [self._user(uid) for uid in [*self.users, self.bot_user_id]]
-        return _ok(members=members, response_metadata={"next_cursor": ""})
+        """Paged as Slack pages it: `limit` (at most 1,000) and an opaque `cursor`."""
+        everyone = [*self.users, self.bot_user_id]
+        cursor = str(args.get("cursor") or f"{_CURSOR}0")
+        if not cursor.startswith(_CURSOR) or not cursor[len(_CURSOR) :].isdigit():
+            return _fail("invalid_cursor")
+        start = int(cursor[len(_CURSOR) :])
+        end = start + max(min(int(args.get("limit") or 1000), 1000), 1)
+        members = [self._user(uid) for uid in everyone[start:end]]
+        next_cursor = f"{_CURSOR}{end}" if end < len(everyone) else ""
+        return _ok(members=members, response_metadata={"next_cursor": next_cursor})
 
     def _make_view(self, view: Any, view_id: str | None = None) -> dict[str, Any]:
         sent = dict(view) if isinstance(view, dict) else {}
