@@ -213,55 +213,34 @@ async def digest_content(
             )
     urgent.sort(key=lambda a: a.status != Status.OFF_TRACK)
 
-    # What changed since the previous digest: every update received since, against the status
-    # the initiative had just before it.
+    # What changed since the previous digest: for each initiative with updates received since,
+    # the status just before the first of them against the last of them; only those that differ
+    # come back (a thousand of the nine thousand updated on the Large plan).
     changes: list[Change] = []
     new_updates = late_updates = 0
     if since is not None:
-        before = aliased(Update)
-        prior_status = (
-            select(before.status)
-            .where(
-                before.initiative_id == Update.initiative_id,
-                sa.tuple_(before.period, before.received_at, before.id)
-                < sa.tuple_(Update.period, Update.received_at, Update.id),
+        counted = (
+            await session.exec(
+                _received(
+                    plan_id,
+                    since,
+                    now,
+                    sa.func.count(),
+                    sa.func.coalesce(sa.func.sum(sa.case((Update.late, 1), else_=0)), 0),
+                )
             )
-            .order_by(before.period.desc(), before.received_at.desc(), before.id.desc())  # type: ignore[union-attr,attr-defined]
-            .limit(1)
-            .correlate(Update)
-            .scalar_subquery()
-        )
-        recent = await fetch_rows(
-            session,
-            select(
-                Update.initiative_id,
-                Update.status,
-                Update.author,
-                Update.received_at,
-                Update.late,
-                prior_status.label("prior"),
-            )
-            .join(Initiative, Initiative.id == Update.initiative_id)  # type: ignore[arg-type]
-            .join(Department, Department.id == Initiative.department_id)  # type: ignore[arg-type]
-            .where(
-                Department.plan_id == plan_id,
-                Update.received_at > since,
-                Update.received_at <= now,
-            )
-            .order_by(Update.period, Update.received_at, Update.id),
-        )
-        new_updates = len(recent)
-        late_updates = sum(1 for r in recent if r.late)
-        first_seen: dict[int, Status | None] = {}
-        last_seen: dict[int, tuple[Status, str, datetime]] = {}
-        for r in recent:
-            first_seen.setdefault(r.initiative_id, None if r.prior is None else Status(r.prior))
-            last_seen[r.initiative_id] = (Status(r.status), r.author, r.received_at)
-        for initiative_id, (after, author, when) in last_seen.items():
-            if first_seen[initiative_id] != after and initiative_id in by_id:
+        ).one()
+        new_updates, late_updates = int(counted[0]), int(counted[1])
+        for row in await fetch_rows(session, _changed_since(plan_id, since, now)):
+            if row.initiative_id in by_id:
+                before = None if row.before is None else Status(row.before)
                 changes.append(
                     Change(
-                        item(by_id[initiative_id]), first_seen[initiative_id], after, author, when
+                        item(by_id[row.initiative_id]),
+                        before,
+                        Status(row.status),
+                        row.author,
+                        row.received_at,
                     )
                 )
 
@@ -293,6 +272,84 @@ async def digest_content(
         owned_departments=len(owned_rows),
         reported_owned=sum(1 for r in owned_rows if r),
         trend=figures.trend,
+    )
+
+
+def _received(plan_id: int, since: datetime, now: datetime, *columns: Any) -> Any:
+    """`columns` over the plan's updates received after `since`, up to `now`."""
+    return (
+        select(*columns)
+        .select_from(Update)
+        .join(Initiative, Initiative.id == Update.initiative_id)  # type: ignore[arg-type]
+        .join(Department, Department.id == Initiative.department_id)  # type: ignore[arg-type]
+        .where(
+            Department.plan_id == plan_id,
+            Update.received_at > since,  # type: ignore[operator]
+            Update.received_at <= now,  # type: ignore[operator]
+        )
+    )
+
+
+def _changed_since(plan_id: int, since: datetime, now: datetime) -> Any:
+    """Initiatives whose last status received since `since` differs from the status they had
+    before the first update received since (or that had none), in the order of that first
+    update; with that status before, and the last update's status, author and time."""
+    order = (Update.period, Update.received_at, Update.id)
+    received = _received(
+        plan_id,
+        since,
+        now,
+        *order,
+        Update.initiative_id,
+        Update.status,
+        Update.author,
+        sa.func.row_number().over(partition_by=Update.initiative_id, order_by=order).label("nth"),
+        sa.func.row_number()
+        .over(
+            partition_by=Update.initiative_id,
+            order_by=[column.desc() for column in order],  # type: ignore[attr-defined]
+        )
+        .label("nth_last"),
+    ).cte("received")
+    first, last = received.alias("first_received"), received.alias("last_received")
+    earlier = aliased(Update)
+    before = (
+        select(earlier.status)
+        .where(
+            earlier.initiative_id == first.c.initiative_id,
+            sa.tuple_(earlier.period, earlier.received_at, earlier.id)
+            < sa.tuple_(first.c.period, first.c.received_at, first.c.id),
+        )
+        .order_by(earlier.period.desc(), earlier.received_at.desc(), earlier.id.desc())  # type: ignore[union-attr,attr-defined]
+        .limit(1)
+        .correlate(first)
+        .scalar_subquery()
+    )
+    pairs = (
+        select(
+            first.c.initiative_id,
+            first.c.period.label("first_period"),
+            first.c.received_at.label("first_received_at"),
+            first.c.id.label("first_id"),
+            before.label("before"),
+            last.c.status,
+            last.c.author,
+            last.c.received_at,
+        )
+        .join(last, sa.and_(last.c.initiative_id == first.c.initiative_id, last.c.nth_last == 1))
+        .where(first.c.nth == 1)
+        .subquery()
+    )
+    return (
+        select(
+            pairs.c.initiative_id,
+            pairs.c.before,
+            pairs.c.status,
+            pairs.c.author,
+            pairs.c.received_at,
+        )
+        .where(sa.or_(pairs.c.before.is_(None), pairs.c.before != pairs.c.status))
+        .order_by(pairs.c.first_period, pairs.c.first_received_at, pairs.c.first_id)
     )
 
 

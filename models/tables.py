@@ -127,6 +127,7 @@ class Update(SQLModel, table=True):
         # Latest first, and with the status, so staleness is read from the index alone.
         sa.Index("ix_updates_latest", "initiative_id", "period", "received_at", "id", "status"),
         sa.Index("ix_updates_period", "period", "initiative_id"),
+        sa.Index("ix_updates_received_at", "received_at"),  # what came in since the last digest
     )
 
     id: int | None = Field(default=None, primary_key=True)
