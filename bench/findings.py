@@ -2,7 +2,8 @@
 target is missed: the cause (file, function) with the measurement behind it, and the proposed
 fix. Profiled on 2026-11-26 with `python -m bench --profile` (cProfile), `EXPLAIN (ANALYZE,
 BUFFERS)` on PostgreSQL and `-X importtime`, on the 2-core shared machine of the results table.
-Update an entry when the code it describes changes."""
+Update an entry when the code it describes changes; what was fixed, and how much it bought, is
+in `docs/performance.md`."""
 
 from __future__ import annotations
 
@@ -40,65 +41,19 @@ a dict instead of `Status(...)`, no `UpdateView` for lines that are only counted
 directory (see the throughput finding)."""
 
 _DIGEST = """\
-**Cause.** The build is ≈ 0.3 s (SQLite) / 1.1–1.6 s (PostgreSQL) of SQL, ≈ 0.3 s of Python
-turning 10,000 rows into content, ≈ 0.06–0.1 s of Block Kit and ≈ 0.5–0.8 s of charts.
-Statement by statement (Large, one build; `models/…`):
-
-- `digest.py: digest_content`, every initiative's latest update with `last_different` and
-  `first_period`: 104 ms SQLite, 380–530 ms PostgreSQL. `last_different` reads every update of
-  every initiative (36 each; `status` is not in `ix_updates_latest`, so 360,000 row lookups);
-  on PostgreSQL the latest-update join also hashes all 360,000 updates (as below).
-- `digest.py: _trend`: 106 ms SQLite, 380–630 ms PostgreSQL. `updates.id = (correlated
-  subquery)` for every update row of 6 periods; PostgreSQL estimates it at 303 rows, nests a
-  loop over departments (5,970,000 join-filter rows) and JIT-compiles the plan (≈ 100 ms).
-- `queries.py: goals_overview`: 30 ms SQLite, 190–270 ms PostgreSQL. `LEFT JOIN updates ON
-  updates.id = (correlated subquery)`: PostgreSQL hashes all 360,000 updates (spilling to disk
-  at `work_mem` 4 MB) and runs the subquery twice per initiative.
-- `digest.py: digest_content`, changes since the last digest: 70 ms SQLite, 110–160 ms
-  PostgreSQL: a correlated `prior_status` lookup per recent update (9,100).
-
-The charts (`handlers/messages/chart.py`): `render_status_by_goal` 360–800 ms (25 bars drawn
-with one `ax.barh` call per *segment*, ~100 calls ≈ 0.2 s, ~240 text artists ≈ 0.3 s, PNG
-encoding ≈ 45 ms), `render_trend` 130–280 ms. In Python, `digest_content` builds 41,000
-`Status(...)` values and an `ItemRef` per initiative.
-
-Garbage collection adds ≈ 150–200 ms a build: 7 full collections over 5 builds took ≈ 1 s
-(SQLite) and ≈ 1.1 s (PostgreSQL); with `gc.freeze()` after start-up, ≈ 0.1 s.
-
-**Fixes**, biggest first. Done since this was first measured: `gc.freeze()` after start-up
-(`bot/server.py: serve`) and no JIT on PostgreSQL (`models/db.py: create_engine`); the digest
-still misses its target, and these remain to do:
-3. `models/queries.py: latest_update_id` / `initiative_rows` / `goals_overview` and
-   `models/digest.py`: on PostgreSQL join the latest update with `LEFT JOIN LATERAL
-   (SELECT … FROM updates WHERE initiative_id = initiatives.id ORDER BY period DESC,
-   received_at DESC, id DESC LIMIT 1) ON true` (SQLAlchemy `.lateral()`), keeping the scalar
-   subquery on SQLite, which has no LATERAL and already plans it well: goals overview measured
-   190–260 ms → 67–77 ms.
-4. `models/digest.py: _trend`: rank rows with `row_number() OVER (PARTITION BY initiative_id,
-   period ORDER BY received_at DESC, id DESC)` over the 6 periods and count `rn = 1`: measured
-   on PostgreSQL 105–120 ms instead of 380–630 ms (on SQLite 150 ms vs 106 ms: keep the
-   current form there, or accept it).
-5. `models/digest.py: digest_content`, staleness: only updates of the last `STALE_PERIODS`
-   periods decide whether an item is stale; bound `last_different` to `period >= window` (and
-   compute `stale_since` only for the stale ones), or add `status` to `ix_updates_latest` (a
-   migration) so the scan is index-only.
-6. `handlers/messages/chart.py: render_status_by_goal` / `render_trend`: draw each status's
-   segments for all bars in one `barh`/`bar` call with arrays (6 calls, not ~100).
-7. Overlap: the charts need only `goals` and `trend`; query those first and draw the charts
-   in a thread (`jobs/digest.py` already uses `asyncio.to_thread`) while the other queries run
-   — on PostgreSQL the queries are time spent waiting on the server, so the two overlap.
-
-Together these are estimates, not measurements: on SQLite about 0.85–1.0 s; on PostgreSQL
-2–4 and 7 are all needed to come near 1 s on this machine.
-
-Not in this figure but found here: the first build names 182 change authors through
-`handlers/people.py: PeopleNames.names`, one `users.info` call after another, and the names
-are cached for an hour while the digest runs weekly, so every Monday's digest is this cold
-build. On the loopback stand-in that costs little; against Slack it is 182 sequential round
-trips (≈ 20 s at ~100 ms each) and more calls than users.info's Tier 4 (100+ a minute)
-promises, so 429s on a plan this size. Proposed: `users.list` (paginated; one or two calls for
-the workspace) or bounded concurrent `users.info`, and a cache measured in days for display
-names."""
+**Where the time goes** (Large, measured on a quiet machine after the fixes in
+`docs/performance.md`): without charts ≈ 0.41–0.48 s, of which SQL ≈ 0.2 s (the trend
+60–80 ms, the goals overview 35–45 ms, every initiative's latest update with its staleness
+65–140 ms, the changes since the last digest ≈ 20 ms) and Python ≈ 0.2 s (10,000 rows into
+content, ~3,800 attention lines packed into ~58 thread messages); the two charts ≈ 0.35 s alone
+(matplotlib laying out and rasterising ~200 texts, the hatched bars, PNG encoding). The charts
+are drawn in a worker thread while the rest is queried, but both halves are mostly Python, so
+under the GIL they overlap by only ≈ 0.1 s. A miss from here is most likely the shared
+machine's load (compare the load average at the top); otherwise, in order of size: fewer
+texts in `handlers/messages/chart.py` (counts only in segments wide enough is already the
+rule; the row labels as ticks cost ≈ 1 ms each), the 10,000-row read in
+`models/digest.py: digest_content` narrowed to the rows the digest names (totals counted in
+SQL), and drawing the charts in a process of their own."""
 
 _THROUGHPUT = """\
 **Cause.** The bare Bolt app answers in ≈ 1.5–2 ms of server time (500–730 requests/s here);
