@@ -46,14 +46,10 @@ class PeopleNames:
 
     async def names(self, client: AsyncWebClient, user_ids: Iterable[str]) -> People:
         now = time.monotonic()
-        wanted = [
-            user_id
-            for user_id in dict.fromkeys(user_ids)
-            if (cached := self._names.get(user_id)) is None or now - cached[0] >= NAME_TTL_SECONDS
-        ]
+        wanted = [u for u in dict.fromkeys(user_ids) if self._fresh(u, now) is None]
         if len(wanted) >= LIST_FROM:
             await self._list(client, now, set(wanted))
-            wanted = [user_id for user_id in wanted if self._fresh(user_id, now) is None]
+            wanted = [u for u in wanted if self._fresh(u, now) is None]
         if wanted:
             at_once = asyncio.Semaphore(INFO_AT_ONCE)
 

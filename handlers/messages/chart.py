@@ -85,10 +85,10 @@ TREND_TITLE = "Status over the last six months"
 
 def render_charts(figures: DigestFigures, period: str) -> DigestCharts:
     """Both of the digest's charts for the open `period` (YYYY-MM)."""
-    by_goal_title = f"Status by goal, {period_label(period)}"
+    label = period_label(period)
     return DigestCharts(
-        by_goal=render_status_by_goal(figures.goals, f"Status by goal — {period_label(period)}"),
-        by_goal_title=by_goal_title,
+        by_goal=render_status_by_goal(figures.goals, f"Status by goal — {label}"),
+        by_goal_title=f"Status by goal, {label}",
         trend=render_trend(
             [p for p, _ in figures.trend], [c for _, c in figures.trend], TREND_TITLE
         ),
