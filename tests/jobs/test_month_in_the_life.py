@@ -146,6 +146,7 @@ async def test_a_month_in_the_life(
     assert refreshed["ts"] == posts["fire"]["ts"] and "updated by" in json.dumps(refreshed)
 
     # The Police lead answers in the thread, in plain words.
+    posted_before = len(ws.slack.calls_to("chat.postMessage"))
     await ws.event(
         {
             "type": "message",
@@ -159,6 +160,8 @@ async def test_a_month_in_the_life(
         }
     )
     await ws.slack.wait_for("reactions.add")
+    # The summary reply follows the reaction: wait for it rather than race it.
+    await ws.slack.wait_for("chat.postMessage", count=posted_before + 1)
     police = {u.initiative_id: u for u in await updates_for(ws, "police")}
     assert sorted((u.status, u.percent, u.note) for u in police.values()) == sorted(
         [
