@@ -26,8 +26,24 @@ _CONTEXT = (
 )
 
 
+# A response URL (and any hooks.slack.com URL) lets whoever holds it post into the channel:
+# a credential too. Bolt logs the whole body of a request it refuses, at INFO, and a slash
+# command's body carries its response_url, URL-encoded; an interaction's carries it in
+# URL-encoded JSON. The key stays, so the line still says what was there.
+_RESPONSE_URL = re.compile(
+    r"(?P<key>response_url(?:=|\"\s*:\s*\"|%22%3A%22|%22%3A%20%22))(?P<value>.+?)(?=&|\"|%22|\s|$)"
+    r"|https://hooks\.slack\.com/[^\s\"'&<>|]+"
+    r"|https%3A%2F%2Fhooks\.slack\.com%2F[^\s\"'&<>|]+",
+    re.IGNORECASE,
+)
+
+
+def _hide_response_url(match: re.Match[str]) -> str:
+    return f"{match['key']}[redacted]" if match["key"] else "[redacted]"
+
+
 def redact_secrets(text: str) -> str:
-    return _SECRETS.sub("[redacted]", text)
+    return _RESPONSE_URL.sub(_hide_response_url, _SECRETS.sub("[redacted]", text))
 
 
 class _Redacting(logging.Formatter):

@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -200,6 +201,12 @@ async def test_served_bot_logs_json_without_secrets(served: Served) -> None:
     for secret in SECRETS:
         assert secret not in served.stderr, secret
         assert secret not in served.stdout, secret
+    # A refused request's body is never logged: its response_url would let anyone who reads
+    # the logs post into the channel for half an hour (Bolt logs it at INFO; we keep Bolt at
+    # WARNING).
+    forged_url = slack.response_url("x")
+    for shown in (forged_url, quote(forged_url, safe="")):
+        assert shown not in served.stderr and shown not in served.stdout
     entries = log_lines(served.stderr)
     requests = [e for e in entries if e.get("command") == "/plan" and e.get("status") == 200]
     assert len(requests) == 2, entries
@@ -312,6 +319,22 @@ def test_an_unreachable_database_is_one_clear_line(
         ("postgresql+psycopg://u:p%40ss@db.internal/plan", "p%40ss"),
         ("failed: https://bot:s3cr3t@proxy.example.com:8080/", "s3cr3t"),
         ("url=postgres://admin:pa:ss@host/db", "pa:ss"),
+        # Response URLs post into a channel: as Bolt logs a refused command's body…
+        (
+            "body: command=%2Fplan&text=safety&response_url=https%3A%2F%2Fhooks.slack.com%2F"
+            "commands%2FT0%2F1%2FSECRETPART&trigger_id=1.2",
+            "SECRETPART",
+        ),
+        # …an interaction's (URL-encoded JSON), a JSON one, and one written out.
+        (
+            "payload=%7B%22response_url%22%3A%22https%3A%5C%2F%5C%2Fx%2FSECRETPART%22%7D",
+            "SECRETPART",
+        ),
+        (
+            '{"response_url": "https://hooks.slack.com/actions/T0/1/SECRETPART", "x": 1}',
+            "SECRETPART",
+        ),
+        ("posting to https://hooks.slack.com/commands/T0/1/SECRETPART failed", "SECRETPART"),
     ],
 )
 def test_redact_secrets_hides_tokens_and_url_passwords(text: str, secret: str) -> None:
