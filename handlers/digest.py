@@ -87,7 +87,7 @@ async def digest_for(
         named = [owner for department in content.missing.missing for owner in department.owners]
         named += [change.author for change in content.changes if change.author]
         people = await names.names(client, named)
-        messages = render_digest(content, people, preview=preview)
+        messages = render_digest(content, people, timezone=ctx.timezone, preview=preview)
     except BaseException:
         if drawing is not None:
             # The thread finishes on its own; nobody waits for it, and its error is not news.

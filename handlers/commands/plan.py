@@ -169,7 +169,7 @@ async def _answer_from_plan(
                     f"See `/plan {department.key}` for its list."
                 )
             )
-        return Answer(render_history(history, people), shareable=True)
+        return Answer(render_history(history, people, timezone=ctx.timezone), shareable=True)
     if action == "owner":
         found = directory.resolve(command.words, kinds=("department",))
         if found.target is None:
@@ -183,9 +183,11 @@ async def _answer_from_plan(
         return Answer(render_not_found(command.words, found.suggestions))
     if found.target.kind == "goal":
         summary = await goal_summary(session, directory.goal(found.target), period)
-        return Answer(render_goal_summary(summary, people), shareable=True)
+        return Answer(render_goal_summary(summary, people, timezone=ctx.timezone), shareable=True)
     dept_summary = await department_summary(session, directory.department(found.target), period)
-    return Answer(render_department_summary(dept_summary, people), shareable=True)
+    return Answer(
+        render_department_summary(dept_summary, people, timezone=ctx.timezone), shareable=True
+    )
 
 
 def reply(answer: Answer, command_text: str) -> dict[str, Any]:

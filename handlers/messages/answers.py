@@ -32,7 +32,7 @@ from slack_sdk.models.blocks import (
 from handlers.messages import limits
 from handlers.messages.text import escape, escaped_excerpt, excerpt
 from models.lookup import Target
-from models.periods import period_label
+from models.periods import local_now, period_label
 from models.queries import (
     DepartmentLine,
     DepartmentRef,
@@ -259,8 +259,11 @@ def _month(period: str) -> str:
     return period_label(period).split(" ")[0]
 
 
-def _day(moment: datetime, year: bool = False) -> str:
-    return f"{moment:%b} {moment.day}" + (f", {moment.year}" if year else "")
+def _day(moment: datetime, timezone: str, year: bool = False) -> str:
+    """'Nov 2' (', 2026' with the year): the day on the plan's calendar, not UTC's, so an update
+    sent at 9 pm in Hartford is shown on the day it was sent."""
+    local = local_now(timezone, moment)
+    return f"{local:%b} {local.day}" + (f", {local.year}" if year else "")
 
 
 def _compact(counts: StatusCounts) -> str:
@@ -315,11 +318,13 @@ def _number(line: InitiativeLine) -> str:
     return f"↳ *#{line.number}* (part of #{line.parent_number})"
 
 
-def _note_lines(update: UpdateView | None, people: People, note_limit: int) -> list[str]:
+def _note_lines(
+    update: UpdateView | None, people: People, note_limit: int, timezone: str
+) -> list[str]:
     if update is None:
         return []
     lines = [f"> {escaped_excerpt(update.note, note_limit)}"] if update.note.strip() else []
-    return [*lines, f"— {people(update.author)}, {_day(update.received_at)}"]
+    return [*lines, f"— {people(update.author)}, {_day(update.received_at, timezone)}"]
 
 
 def _more(what: str, hint: str = "") -> Callable[[int], str]:
@@ -422,7 +427,7 @@ def _department_line(line: DepartmentLine, period: str) -> str:
     return f"*{_name(line.department.name)}* — {_compact(line.counts)} — {reported}"
 
 
-def _attention_line(line: InitiativeLine, period: str, people: People) -> str:
+def _attention_line(line: InitiativeLine, period: str, people: People, timezone: str) -> str:
     assert line.latest is not None  # only initiatives with a status need attention
     update = line.latest
     head = f"{update.status.label} · *{_name(line.department.name)} #{line.number}*"
@@ -434,7 +439,7 @@ def _attention_line(line: InitiativeLine, period: str, people: People) -> str:
         [
             head,
             escaped_excerpt(line.text, _ATTENTION_TEXT),
-            *_note_lines(update, people, _ATTENTION_NOTE),
+            *_note_lines(update, people, _ATTENTION_NOTE, timezone),
         ]
     )
 
@@ -443,7 +448,7 @@ def _missing_line(department: DepartmentRef, people: People) -> str:
     return f"• *{_name(department.name)}* — {_owners(department, people)}"
 
 
-def render_goal_summary(s: GoalSummary, people: People) -> Message:
+def render_goal_summary(s: GoalSummary, people: People, *, timezone: str) -> Message:
     """Where one goal stands: objectives, counts, each department, what needs attention, and
     the departments that have not reported."""
     label = period_label(s.period)
@@ -483,7 +488,7 @@ def render_goal_summary(s: GoalSummary, people: People) -> Message:
         parts.append(
             _List(
                 title=f"*Needs attention* ({len(s.attention)})",
-                lines=[_attention_line(line, s.period, people) for line in s.attention],
+                lines=[_attention_line(line, s.period, people, timezone) for line in s.attention],
                 more=attention_more,
                 gap="\n\n",
             )
@@ -508,17 +513,17 @@ def render_goal_summary(s: GoalSummary, people: People) -> Message:
     return _message(fallback, parts)
 
 
-def _initiative_item(line: InitiativeLine, period: str, people: People) -> str:
+def _initiative_item(line: InitiativeLine, period: str, people: People, timezone: str) -> str:
     return "\n".join(
         [
             f"{_number(line)} {_status(line.latest, period)}",
             escaped_excerpt(line.text, _TEXT),
-            *_note_lines(line.latest, people, _NOTE),
+            *_note_lines(line.latest, people, _NOTE, timezone),
         ]
     )
 
 
-def render_department_summary(s: DepartmentSummary, people: People) -> Message:
+def render_department_summary(s: DepartmentSummary, people: People, *, timezone: str) -> Message:
     """Each initiative of a department: status, percent, latest note, who and when."""
     label = period_label(s.period)
     key = s.department.key
@@ -542,7 +547,7 @@ def render_department_summary(s: DepartmentSummary, people: People) -> Message:
         parts += [
             DividerBlock(),
             _List(
-                lines=[_initiative_item(line, s.period, people) for line in lines],
+                lines=[_initiative_item(line, s.period, people, timezone) for line in lines],
                 more=more,
                 gap="\n\n",
             ),
@@ -587,7 +592,7 @@ def render_missing(
     return _message(summary, parts)
 
 
-def _history_item(update: UpdateView, people: People) -> str:
+def _history_item(update: UpdateView, people: People, timezone: str) -> str:
     head = f"*{period_label(update.period)}* · {update.status.label}"
     if update.percent is not None:
         head += f" · {update.percent}%"
@@ -597,11 +602,12 @@ def _history_item(update: UpdateView, people: People) -> str:
     if update.note.strip():
         lines.append(f"> {escaped_excerpt(update.note, _NOTE)}")
     source = _SOURCES.get(update.source, escape(update.source))
-    lines.append(f"— {people(update.author)}, {_day(update.received_at, year=True)} via {source}")
+    day = _day(update.received_at, timezone, year=True)
+    lines.append(f"— {people(update.author)}, {day} via {source}")
     return "\n".join(lines)
 
 
-def render_history(h: InitiativeHistory, people: People) -> Message:
+def render_history(h: InitiativeHistory, people: People, *, timezone: str) -> Message:
     """Every update of one initiative, newest first."""
     key = h.department.key
     title = f"{h.department.name} #{h.number}"
@@ -617,7 +623,7 @@ def render_history(h: InitiativeHistory, people: People) -> Message:
     if h.updates:
         parts.append(
             _List(
-                lines=[_history_item(u, people) for u in h.updates],
+                lines=[_history_item(u, people, timezone) for u in h.updates],
                 more=lambda n: f"…and {_plural(n, 'older update')} not shown",
                 gap="\n\n",
             )

@@ -43,7 +43,7 @@ from handlers.messages.answers import (
 )
 from handlers.messages.text import escape, escaped_excerpt, excerpt
 from models.cycle import MAX_NOTE, DepartmentState, InitiativeState, UpdateEntry
-from models.periods import PeriodError, local_now, parse_period, period_label
+from models.periods import PeriodError, parse_period, period_label
 from models.status import Status, look
 
 __all__ = [
@@ -234,7 +234,7 @@ def status_line(
     `people` (trusted mrkdwn); a naive `when` is taken as UTC."""
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    day = _day(local_now(timezone, when))
+    day = _day(when, timezone)
     return f"✅ {_name(department_name)}: updated by {who} on {day}" + (" (late)" if late else "")
 
 

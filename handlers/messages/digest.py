@@ -259,11 +259,11 @@ def _stale_line(a: AttentionItem, period: str) -> str:
     return "\n".join(lines)
 
 
-def _change_line(c: Change, people: People) -> str:
+def _change_line(c: Change, people: People, timezone: str) -> str:
     moved = f"new: {c.after.label}" if c.before is None else f"{c.before.label} → {c.after.label}"
     text = escaped_excerpt(c.item.text, _CHANGE_TEXT)
     about = f" — {text}" if text else ""
-    return f"• {_item(c.item)} {moved}{about} ({people(c.author)}, {_day(c.received_at)})"
+    return f"• {_item(c.item)} {moved}{about} ({people(c.author)}, {_day(c.received_at, timezone)})"
 
 
 def _worse_first(changes: Sequence[Change]) -> list[Change]:
@@ -321,6 +321,7 @@ def render_digest(
     content: DigestContent,
     people: People,
     *,
+    timezone: str,
     title: str = "Weekly plan digest",
     preview: bool = False,
 ) -> DigestMessages:
@@ -408,14 +409,14 @@ def render_digest(
         )
         changes_name = "What changed"
     else:
-        since = _day(content.since, year=True)
+        since = _day(content.since, timezone, year=True)
         changed = f"*What changed since {since}*\n{updates}"
         changes_name = f"What changed since {since}"
     if changes:
         add_list(
             changes_name,
             changed,
-            [_change_line(c, people) for c in changes],
+            [_change_line(c, people, timezone) for c in changes],
             "status changes",
             MAIN_CHANGES,
             "\n",

@@ -295,19 +295,23 @@ Answer = Callable[[Callable[[str], str]], Message]
 SMALL: dict[str, Answer] = {
     "help": lambda people: render_help(),
     "goals": lambda people: render_goals_overview(small_overview(), people),
-    "goal": lambda people: render_goal_summary(small_goal_summary(), people),
-    "department": lambda people: render_department_summary(small_department_summary(), people),
+    "goal": lambda people: render_goal_summary(small_goal_summary(), people, timezone="UTC"),
+    "department": lambda people: render_department_summary(
+        small_department_summary(), people, timezone="UTC"
+    ),
     "missing": lambda people: render_missing(small_missing(), people),
-    "history": lambda people: render_history(small_history(), people),
+    "history": lambda people: render_history(small_history(), people, timezone="UTC"),
     "not found": lambda people: render_not_found("safty", SUGGESTIONS),
     "error": lambda people: render_error("Something went wrong"),
 }
 HUGE: dict[str, Answer] = {
     "goals": lambda people: render_goals_overview(huge_overview(), people),
-    "goal": lambda people: render_goal_summary(huge_goal_summary(), people),
-    "department": lambda people: render_department_summary(huge_department_summary(), people),
+    "goal": lambda people: render_goal_summary(huge_goal_summary(), people, timezone="UTC"),
+    "department": lambda people: render_department_summary(
+        huge_department_summary(), people, timezone="UTC"
+    ),
     "missing": lambda people: render_missing(huge_missing(), people),
-    "history": lambda people: render_history(huge_history(), people),
+    "history": lambda people: render_history(huge_history(), people, timezone="UTC"),
     "not found": lambda people: render_not_found(HOSTILE_NOTE, SUGGESTIONS * 2),
     "error": lambda people: render_error(HOSTILE_NOTE),
 }
@@ -373,7 +377,7 @@ def test_check_message_names_the_first_violation() -> None:
 
 def test_goal_summary_shows_the_counts_it_was_given() -> None:
     summary = small_goal_summary()
-    texts = "\n".join(mrkdwn_texts(render_goal_summary(summary, mention).blocks))
+    texts = "\n".join(mrkdwn_texts(render_goal_summary(summary, mention, timezone="UTC").blocks))
     assert summary.counts.total == 6
     assert "✅ 1 complete · 🟢 1 on track · 🟡 1 at risk · 🔴 1 off track · ❔ 2 no update" in texts
     assert "*6 initiatives*" in texts
@@ -408,7 +412,7 @@ def test_goals_overview_groups_mayors_goals_first_with_reporting_share() -> None
 
 
 def test_department_summary_lines() -> None:
-    message = render_department_summary(small_department_summary(), mention)
+    message = render_department_summary(small_department_summary(), mention, timezone="UTC")
     assert message.blocks[0]["text"]["text"] == "Fire"
     texts = "\n".join(mrkdwn_texts(message.blocks))
     assert "Owners: <@UFIRECHIEF>" in texts
@@ -416,6 +420,24 @@ def test_department_summary_lines() -> None:
     assert "— <@UAUTHOR>, Nov 3" in texts
     assert "↳ *#8* (part of #7) ❔ No update" in texts
     assert "*#9* ✅ Complete · as of August 2026" in texts
+
+
+EVENING_IN_HARTFORD = datetime(2026, 11, 3, 2, 30, tzinfo=UTC)  # 21:30 on Nov 2, EST
+
+
+@pytest.mark.parametrize(("timezone", "day"), [("America/New_York", "Nov 2"), ("UTC", "Nov 3")])
+def test_dates_are_days_on_the_plans_calendar(timezone: str, day: str) -> None:
+    evening = update(Status.ON_TRACK, note="Sent after dinner", at=EVENING_IN_HARTFORD)
+    department = DepartmentSummary(
+        FIRE, PERIOD, [InitiativeLine(FIRE, 1, "Fleet", None, evening, True)], StatusCounts()
+    )
+    shown = "\n".join(
+        mrkdwn_texts(render_department_summary(department, mention, timezone=timezone).blocks)
+    )
+    assert f"— <@UAUTHOR>, {day}" in shown
+    history = InitiativeHistory(FIRE, 1, "Fleet", [evening])
+    shown = "\n".join(mrkdwn_texts(render_history(history, mention, timezone=timezone).blocks))
+    assert f"— <@UAUTHOR>, {day}, 2026 via a thread reply" in shown
 
 
 def test_missing_report() -> None:
@@ -428,7 +450,7 @@ def test_missing_report() -> None:
 
 
 def test_history_newest_first_with_late_flag_and_source() -> None:
-    message = render_history(small_history(), mention)
+    message = render_history(small_history(), mention, timezone="UTC")
     assert message.blocks[0]["text"]["text"] == "Fire #3"
     texts = "\n".join(mrkdwn_texts(message.blocks))
     assert "Cut response times &amp; overtime" in texts
@@ -441,9 +463,13 @@ def test_history_newest_first_with_late_flag_and_source() -> None:
 @pytest.mark.parametrize(
     ("message", "total", "what"),
     [
-        (lambda: render_department_summary(huge_department_summary(), mention), 300, "initiatives"),
+        (
+            lambda: render_department_summary(huge_department_summary(), mention, timezone="UTC"),
+            300,
+            "initiatives",
+        ),
         (lambda: render_missing(huge_missing(), mention), 200, "departments"),
-        (lambda: render_history(huge_history(), mention), 400, "older update"),
+        (lambda: render_history(huge_history(), mention, timezone="UTC"), 400, "older update"),
     ],
     ids=["department", "missing", "history"],
 )
@@ -462,7 +488,7 @@ def test_and_n_more_counts_exactly_what_is_left_out(
 
 def test_huge_goal_summary_counts_every_list() -> None:
     summary = huge_goal_summary()
-    blocks = render_goal_summary(summary, mention).blocks
+    blocks = render_goal_summary(summary, mention, timezone="UTC").blocks
     texts = "\n".join(mrkdwn_texts(blocks))
     departments_shown = len(re.findall(r"^\*Department of .* — ❔ 3 — ", texts, re.MULTILINE))
     fire_shown = texts.count("*Fire* — ")
@@ -506,7 +532,7 @@ def test_people_appear_only_through_people(answer: Answer) -> None:
 
 
 def test_owners_and_authors_use_people() -> None:
-    texts = as_json(render_goal_summary(small_goal_summary(), name_of).blocks)
+    texts = as_json(render_goal_summary(small_goal_summary(), name_of, timezone="UTC").blocks)
     assert "Name of UPOLICE1, Name of UPOLICE2" in texts
     assert "— Name of UAUTHOR, Nov 3" in texts
 
@@ -550,7 +576,9 @@ def test_error_is_short_and_escaped() -> None:
 
 
 def test_share_button_carries_the_command() -> None:
-    message = with_share_button(render_goal_summary(small_goal_summary(), mention), "safety")
+    message = with_share_button(
+        render_goal_summary(small_goal_summary(), mention, timezone="UTC"), "safety"
+    )
     button = message.blocks[-1]["elements"][0]
     assert (button["action_id"], button["value"], button["text"]["text"]) == (
         "plan_share",
@@ -566,7 +594,7 @@ def test_share_button_carries_the_command() -> None:
 
 
 def test_shared_answer_drops_the_button_and_says_who_shared_it() -> None:
-    answer = render_department_summary(huge_department_summary(), name_of)
+    answer = render_department_summary(huge_department_summary(), name_of, timezone="UTC")
     private = with_share_button(answer, "fire")
     shared = shared_by(private, "Name of UDANA")
     assert "plan_share" not in as_json(shared.blocks)

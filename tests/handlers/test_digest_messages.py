@@ -3,6 +3,7 @@ losing or repeating an item, user text never pings, and every message fits Slack
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -220,7 +221,7 @@ def hartford(*, since: datetime | None = SINCE) -> DigestContent:
 
 
 def test_hartford_headline_numbers_are_the_contents() -> None:
-    digest = render_digest(hartford(), name_of)
+    digest = render_digest(hartford(), name_of, timezone="UTC")
     main = shown(digest.main)
     assert (
         "✅ 9 complete · 🟢 48 on track · 🟡 6 at risk · 🔴 4 off track · ⚪ 8 not started · "
@@ -236,7 +237,7 @@ def test_hartford_headline_numbers_are_the_contents() -> None:
 
 
 def test_hartford_one_line_per_mayors_goal_and_the_double_count_is_explained() -> None:
-    main = shown(render_digest(hartford(), name_of).main)
+    main = shown(render_digest(hartford(), name_of, timezone="UTC").main)
     assert "*Safety* — ✅ 2 · 🟢 10 · 🟡 2 · 🔴 1 — 14 of 15 reported (93%)" in main
     assert "*Economic Development* — 🟢 20 · 🔴 2 · ❔ 3 — 19 of 25 reported (76%)" in main
     assert "*Education* — 🟢 12 · 🟡 1 — 13 of 13 reported (100%)" in main
@@ -247,7 +248,7 @@ def test_hartford_one_line_per_mayors_goal_and_the_double_count_is_explained() -
 
 def test_hartford_fits_in_one_message_with_every_item() -> None:
     content = hartford()
-    digest = render_digest(content, name_of)
+    digest = render_digest(content, name_of, timezone="UTC")
     assert digest.thread == []
     check_message(digest.main.blocks, digest.main.text)
     main = shown(digest.main)
@@ -256,8 +257,22 @@ def test_hartford_fits_in_one_message_with_every_item() -> None:
         assert f"*{a.item.department.name.replace('&', '&amp;')} #{a.item.number}*" in main
 
 
+def test_digest_dates_are_days_on_the_plans_calendar() -> None:
+    # 01:30 UTC on Nov 17 and Nov 20 is the evening before in Hartford.
+    evening = dataclasses.replace(hartford(), since=datetime(2026, 11, 17, 1, 30, tzinfo=UTC))
+    late_change = dataclasses.replace(
+        evening.changes[0], received_at=datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
+    )
+    evening = dataclasses.replace(evening, changes=[late_change])
+    hartford_main = shown(render_digest(evening, name_of, timezone="America/New_York").main)
+    utc_main = shown(render_digest(evening, name_of, timezone="UTC").main)
+    assert "*What changed since Nov 16, 2026*" in hartford_main
+    assert "*What changed since Nov 17, 2026*" in utc_main
+    assert ", Nov 19)" in hartford_main and ", Nov 20)" in utc_main
+
+
 def test_hartford_sections_read_as_leadership_expects() -> None:
-    main = shown(render_digest(hartford(), name_of).main)
+    main = shown(render_digest(hartford(), name_of, timezone="UTC").main)
     assert "*Needs attention* (10) — 4 off track, 6 at risk" in main
     assert "🔴 Off track · *Fire #3* · 20%\nReplace two engines\n> Bids came in high" in main
     assert "🔴 Off track · *Public Works #7* · as of September 2026" in main
@@ -277,7 +292,7 @@ def test_hartford_sections_read_as_leadership_expects() -> None:
 
 
 def test_changes_into_off_track_and_at_risk_come_first() -> None:
-    main = shown(render_digest(hartford(), name_of).main)
+    main = shown(render_digest(hartford(), name_of, timezone="UTC").main)
     order = [
         main.index(marker)
         for marker in (
@@ -292,17 +307,17 @@ def test_changes_into_off_track_and_at_risk_come_first() -> None:
 
 
 def test_the_first_digest_says_so() -> None:
-    digest = render_digest(hartford(since=None), name_of)
+    digest = render_digest(hartford(since=None), name_of, timezone="UTC")
     main = shown(digest.main)
     assert "This is the first digest" in main
     assert "What changed since" not in main
-    later = shown(render_digest(hartford(), name_of).main)
+    later = shown(render_digest(hartford(), name_of, timezone="UTC").main)
     assert "This is the first digest" not in later
 
 
 def test_preview_says_nothing_was_recorded_and_the_posted_digest_points_to_the_chart() -> None:
-    preview = render_digest(hartford(), name_of, preview=True).main
-    posted = render_digest(hartford(), name_of).main
+    preview = render_digest(hartford(), name_of, preview=True, timezone="UTC").main
+    posted = render_digest(hartford(), name_of, timezone="UTC").main
     assert preview.blocks[-1]["type"] == "context"
     assert shown(preview).endswith("Preview — only you can see this; nothing was recorded.")
     assert "Chart of status by goal" not in shown(preview)
@@ -313,14 +328,14 @@ def test_preview_says_nothing_was_recorded_and_the_posted_digest_points_to_the_c
 def test_a_plan_without_owners_says_nobody_was_asked() -> None:
     content = hartford()
     unowned = DigestContent(**{**content.__dict__, "owned_departments": 0, "reported_owned": 0})
-    digest = render_digest(unowned, name_of)
+    digest = render_digest(unowned, name_of, timezone="UTC")
     assert "No department has an owner yet" in shown(digest.main)
     assert "of 0 departments" not in shown(digest.main)
     assert digest.main.text.startswith("Weekly plan digest: no department has an owner yet;")
 
 
 def test_title_is_the_callers() -> None:
-    digest = render_digest(hartford(), name_of, title="Plan digest")
+    digest = render_digest(hartford(), name_of, title="Plan digest", timezone="UTC")
     assert digest.main.blocks[0]["text"]["text"] == "Plan digest · October 2026"
     assert digest.main.text.startswith("Plan digest: ")
 
@@ -414,7 +429,7 @@ def huge() -> DigestContent:
 
 @functools.cache
 def huge_digest(preview: bool = False) -> DigestMessages:
-    return render_digest(huge(), name_of, preview=preview)
+    return render_digest(huge(), name_of, preview=preview, timezone="UTC")
 
 
 def all_json(digest: DigestMessages) -> str:
@@ -532,7 +547,7 @@ def test_user_text_never_pings() -> None:
 
 
 def test_hartford_user_text_is_escaped() -> None:
-    text = all_json(render_digest(hartford(), name_of))
+    text = all_json(render_digest(hartford(), name_of, timezone="UTC"))
     assert "<!channel>" not in text and "<!here>" not in text and "<@U123>" not in text
     assert "> &lt;!channel&gt; &amp; &lt;@U123&gt;" in text
     assert "Health &amp; Human Services" in text
@@ -556,7 +571,7 @@ def test_long_names_shrink_the_main_post_but_lose_nothing() -> None:
     def long_name(user: str) -> str:
         return f"Name of {user} " + "x" * 300
 
-    digest = render_digest(huge(), long_name)
+    digest = render_digest(huge(), long_name, timezone="UTC")
     for message in messages(digest):
         check_message(message.blocks, message.text)
     in_main = markers(shown(digest.main))[1]

@@ -7,6 +7,7 @@ import io
 import json
 import re
 import time
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import select
@@ -21,7 +22,7 @@ from models.queries import goal_summary
 from models.samples import add_sample_updates
 from models.status import Status
 from models.synthetic import synthetic_plan
-from models.tables import Department
+from models.tables import Department, Initiative, Update
 from tests.conftest import ADMIN, CHIEF, COO, PERIOD
 
 pytestmark = pytest.mark.usefixtures("frozen_period")
@@ -90,6 +91,36 @@ async def test_department_summary_for_the_fire_chief(with_samples: Workspace) ->
     for number in range(1, 7):
         assert f"#{number}" in shown
     check_message(reply.message["blocks"], reply.message["text"])
+
+
+async def test_dates_in_answers_are_the_days_in_hartford(
+    workspace: Workspace, hartford: int
+) -> None:
+    # Sent at 21:30 on 14 October in Hartford, which is already the 15th in UTC.
+    async with session_scope(workspace.engine) as session:
+        fire_1 = (
+            await session.exec(
+                select(Initiative.id)
+                .join(Department, Department.id == Initiative.department_id)
+                .where(Department.key == "fire", Initiative.number == 1)
+            )
+        ).one()
+        session.add(
+            Update(
+                initiative_id=fire_1,
+                period=PERIOD,
+                status=Status.ON_TRACK,
+                note="Sent after the evening shift",
+                author=CHIEF,
+                source="thread",
+                received_at=datetime(2026, 10, 15, 1, 30, tzinfo=UTC),
+                late=False,
+            )
+        )
+    history = await workspace.command("history fire 1", user=COO)
+    assert f"<@{CHIEF}>, Oct 14, 2026 via a thread reply" in history.text
+    department = await workspace.command("fire", user=COO)
+    assert f"<@{CHIEF}>, Oct 14" in department.text and "Oct 15" not in department.text
 
 
 async def test_goals_missing_help_and_history(with_samples: Workspace) -> None:
