@@ -10,20 +10,22 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
 from bot import slack_requests
 from bot.workspace import Workspace
 from handlers.messages.limits import check_message, check_view
-from models.db import session_scope
+from models.db import create_engine, session_scope
 from models.lookup import load_directory
+from models.planfile import read_plan_file
 from models.plans import list_owners, load_plan, set_owners
 from models.queries import goal_summary
 from models.samples import add_sample_updates
 from models.status import Status
 from models.synthetic import synthetic_plan
 from models.tables import Department, Initiative, Update
-from tests.conftest import ADMIN, CHIEF, COO, PERIOD
+from tests.conftest import ADMIN, CHIEF, COO, PERIOD, _truncate_all
 
 pytestmark = pytest.mark.usefixtures("frozen_period")
 
@@ -298,3 +300,38 @@ async def test_cached_answers_follow_every_write(with_samples: Workspace, hartfo
     async with session_scope(ws.engine) as session:
         await set_owners(session, fire, ["U0NEWCHIEF"])
     assert "U0NEWCHIEF" in (await ws.command("fire", user=COO)).text
+
+
+@pytest.mark.postgres
+async def test_an_answer_slower_than_slack_waits_arrives_by_response_url(
+    postgres_database: str,
+) -> None:
+    """Slack waits 3 s for the acknowledgement. An answer not ready in 2 s is acknowledged with
+    "Working on it…" and arrives through the response URL when it is done. Here a table lock,
+    held by another connection until the acknowledgement is back, keeps the answer waiting."""
+    _truncate_all(postgres_database)
+    async with Workspace(postgres_database, admins=(ADMIN,)) as ws:
+        async with session_scope(ws.engine) as session:
+            await load_plan(session, read_plan_file(), period=PERIOD)
+        locker = create_engine(postgres_database)
+        try:
+            async with locker.connect() as hold:
+                await hold.execute(sa.text("LOCK TABLE updates IN ACCESS EXCLUSIVE MODE"))
+                ack = await ws.send(
+                    slack_requests.slash_command(
+                        ws.signing_secret,
+                        "safety",
+                        user_id=COO,
+                        response_url=ws.slack.response_url("slow"),
+                    )
+                )
+                assert ack.status_code == 200
+                assert "Working on it" in ack.json()["text"] and not ack.json().get("blocks")
+                assert ws.slack.responses == []  # the answer is still held back
+                await hold.rollback()  # let it go
+            (answer,) = await ws.slack.wait_for("response:slow", timeout=10)
+        finally:
+            await locker.dispose()
+    assert answer.args["response_type"] == "ephemeral"
+    assert "Safety" in json.dumps(answer.args["blocks"])
+    check_message(answer.args["blocks"], answer.args["text"])
