@@ -97,6 +97,7 @@ class _List:
     more: Callable[[int], str]  # the closing line when the last n lines are left out
     title: str = ""
     gap: str = "\n"  # between lines
+    most_lines: int = _UNLIMITED  # shown at most, even when more would fit
 
 
 _Part = Block | _List
@@ -145,35 +146,38 @@ def _whole(line: str) -> str:
     return (head[:space] if space > 0 else head) + "…"
 
 
-def _pack(part: _List, most_chars: int, most_blocks: int) -> list[str]:
-    """Section texts for as many whole lines as fit, then the "…and N more" line."""
+def _fits(cost: tuple[int, int], most_blocks: int, most_chars: int) -> bool:
+    return cost[0] <= most_blocks and cost[1] <= most_chars
+
+
+def _pack(part: _List, most_chars: int, most_blocks: int) -> tuple[list[str], int]:
+    """Section texts for as many whole lines as fit (and `most_lines` allows), then the
+    "…and N more" line; and how many lines were shown."""
     lines = [_whole(line) for line in part.lines]
     sections = _Sections()
     if part.title:
         sections.add(part.title, "")
-
-    def fits(cost: tuple[int, int]) -> bool:
-        return cost[0] <= most_blocks and cost[1] <= most_chars
-
-    if fits(sections.cost(*((line, part.gap) for line in lines))):
+    if len(lines) <= part.most_lines and _fits(
+        sections.cost(*((line, part.gap) for line in lines)), most_blocks, most_chars
+    ):
         for line in lines:
             sections.add(line, part.gap)
-        return sections.done()
+        return sections.done(), len(lines)
     # Not everything fits: keep room for the closing line after each line taken.
     shown = 0
-    for line in lines:
+    for line in lines[: part.most_lines]:
         hidden = len(lines) - shown - 1
         closing = [(_whole(part.more(hidden)), "\n")] if hidden else []
-        if not fits(sections.cost((line, part.gap), *closing)):
+        if not _fits(sections.cost((line, part.gap), *closing), most_blocks, most_chars):
             break
         sections.add(line, part.gap)
         shown += 1
     if shown < len(lines):
         closing_line = _whole(part.more(len(lines) - shown))
-        if not fits(sections.cost((closing_line, "\n"))):
-            return []
+        if not _fits(sections.cost((closing_line, "\n")), most_blocks, most_chars):
+            return [], 0
         sections.add(closing_line, "\n")
-    return sections.done()
+    return sections.done(), shown
 
 
 def _share(needs: Sequence[int], budget: int) -> list[int]:
@@ -189,14 +193,22 @@ def _share(needs: Sequence[int], budget: int) -> list[int]:
 
 def _lay_out(parts: Sequence[_Part], most_blocks: int, most_chars: int) -> list[dict[str, Any]]:
     """Blocks for `parts`: fixed blocks as they are, lists sharing what room is left fairly."""
+    return _lay_out_counted(parts, most_blocks, most_chars)[0]
+
+
+def _lay_out_counted(
+    parts: Sequence[_Part], most_blocks: int, most_chars: int
+) -> tuple[list[dict[str, Any]], dict[int, int]]:
+    """`_lay_out`'s blocks, and how many lines of each list, by position in `parts`, were
+    shown (the digest continues the rest in its thread)."""
     fixed = {i: part.to_dict() for i, part in enumerate(parts) if isinstance(part, Block)}
     lists = {i: part for i, part in enumerate(parts) if isinstance(part, _List)}
     blocks_left = most_blocks - len(fixed)
     chars_left = most_chars - limits.text_length(fixed.values())
-    char_needs = [_measure(_pack(p, _UNLIMITED, _UNLIMITED))[1] for p in lists.values()]
+    char_needs = [_measure(_pack(p, _UNLIMITED, _UNLIMITED)[0])[1] for p in lists.values()]
     char_grants = _share(char_needs, chars_left)
     block_needs = [
-        _measure(_pack(p, chars, _UNLIMITED))[0]
+        _measure(_pack(p, chars, _UNLIMITED)[0])[0]
         for p, chars in zip(lists.values(), char_grants, strict=True)
     ]
     block_grants = _share(block_needs, blocks_left)
@@ -209,8 +221,8 @@ def _lay_out(parts: Sequence[_Part], most_blocks: int, most_chars: int) -> list[
         if i in fixed:
             out.append(fixed[i])
         else:
-            out.extend(_section(text).to_dict() for text in packed[i])
-    return out
+            out.extend(_section(text).to_dict() for text in packed[i][0])
+    return out, {i: shown for i, (_, shown) in packed.items()}
 
 
 def _measure(texts: Sequence[str]) -> tuple[int, int]:

@@ -15,31 +15,31 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from slack_sdk.models.blocks import Block, DividerBlock
+from slack_sdk.models.blocks import DividerBlock
 
 from handlers.messages import limits
 from handlers.messages.answers import (
     _MESSAGE_BLOCKS,
     _MESSAGE_CHARS,
-    _UNLIMITED,
     Message,
     People,
     _command,
     _context,
     _day,
+    _fits,
     _goal_line,
     _header,
     _in_words,
+    _lay_out_counted,
     _List,
     _measure,
     _missing_line,
     _name,
+    _Part,
     _plural,
     _section,
     _Sections,
-    _share,
     _whole,
 )
 from handlers.messages.text import escape, escaped_excerpt, excerpt
@@ -79,14 +79,6 @@ class DigestMessages:
 
 
 @dataclass(frozen=True)
-class _Head:
-    """A list whose first `most_lines` lines at most go in the main post."""
-
-    part: _List
-    most_lines: int = _UNLIMITED
-
-
-@dataclass(frozen=True)
 class _Rest:
     """A list continued in the thread from line `start` on."""
 
@@ -94,69 +86,6 @@ class _Rest:
     lines: Sequence[str]
     start: int
     gap: str
-
-
-def _fits(cost: tuple[int, int], most_blocks: int, most_chars: int) -> bool:
-    return cost[0] <= most_blocks and cost[1] <= most_chars
-
-
-def _fit(head: _Head, most_chars: int, most_blocks: int) -> tuple[list[str], int]:
-    """Section texts for as many whole lines as fit (and `most_lines` allows), then the
-    "…and N more" line; and how many lines were shown. Like answers' `_pack`, counting."""
-    part = head.part
-    lines = [_whole(line) for line in part.lines]
-    sections = _Sections()
-    if part.title:
-        sections.add(part.title, "")
-    if len(lines) <= head.most_lines and _fits(
-        sections.cost(*((line, part.gap) for line in lines)), most_blocks, most_chars
-    ):
-        for line in lines:
-            sections.add(line, part.gap)
-        return sections.done(), len(lines)
-    shown = 0
-    for line in lines[: head.most_lines]:
-        hidden = len(lines) - shown - 1
-        closing = [(_whole(part.more(hidden)), "\n")] if hidden else []
-        if not _fits(sections.cost((line, part.gap), *closing), most_blocks, most_chars):
-            break
-        sections.add(line, part.gap)
-        shown += 1
-    if shown < len(lines):
-        closing_line = _whole(part.more(len(lines) - shown))
-        if not _fits(sections.cost((closing_line, "\n")), most_blocks, most_chars):
-            return [], 0
-        sections.add(closing_line, "\n")
-    return sections.done(), shown
-
-
-def _lay_out_main(
-    parts: Sequence[Block | _Head], most_blocks: int, most_chars: int
-) -> tuple[list[dict[str, Any]], dict[int, int]]:
-    """Blocks for `parts` (fixed blocks as they are, lists sharing the room left fairly, as
-    answers' `_lay_out` does), and how many lines of each list, by position, were shown."""
-    fixed = {i: part.to_dict() for i, part in enumerate(parts) if isinstance(part, Block)}
-    heads = {i: part for i, part in enumerate(parts) if isinstance(part, _Head)}
-    blocks_left = most_blocks - len(fixed)
-    chars_left = most_chars - limits.text_length(fixed.values())
-    char_needs = [_measure(_fit(h, _UNLIMITED, _UNLIMITED)[0])[1] for h in heads.values()]
-    char_grants = _share(char_needs, chars_left)
-    block_needs = [
-        _measure(_fit(h, chars, _UNLIMITED)[0])[0]
-        for h, chars in zip(heads.values(), char_grants, strict=True)
-    ]
-    block_grants = _share(block_needs, blocks_left)
-    packed = {
-        i: _fit(h, chars, blocks)
-        for (i, h), chars, blocks in zip(heads.items(), char_grants, block_grants, strict=True)
-    }
-    out: list[dict[str, Any]] = []
-    for i in range(len(parts)):
-        if i in fixed:
-            out.append(fixed[i])
-        else:
-            out.extend(_section(text).to_dict() for text in packed[i][0])
-    return out, {i: shown for i, (_, shown) in packed.items()}
 
 
 def _chunk(rest: _Rest, start: int, most_blocks: int, most_chars: int) -> tuple[list[str], int]:
@@ -232,19 +161,7 @@ def _as_of(period: str, open_period: str) -> str:
 
 
 def _attention_line(a: AttentionItem, period: str) -> str:
-    head = f"{a.status.label} · {_item(a.item)}"
-    if a.percent is not None:
-        head += f" · {a.percent}%"
-    head += _as_of(a.period, period)
-    lines = [head]
-    if a.item.text.strip():
-        lines.append(escaped_excerpt(a.item.text, _TEXT))
-    if a.note.strip():
-        lines.append(f"> {escaped_excerpt(a.note, _NOTE)}")
-    return "\n".join(lines)
-
-
-def _stale_line(a: AttentionItem, period: str) -> str:
+    """An item needing attention, or (with `stale_since`) one unchanged for a while."""
     head = f"{a.status.label} · {_item(a.item)}"
     if a.percent is not None:
         head += f" · {a.percent}%"
@@ -255,7 +172,8 @@ def _stale_line(a: AttentionItem, period: str) -> str:
     if a.item.text.strip():
         lines.append(escaped_excerpt(a.item.text, _TEXT))
     if a.note.strip():
-        lines.append(f"> {escaped_excerpt(a.note, _STALE_NOTE)}")
+        note_limit = _NOTE if a.stale_since is None else _STALE_NOTE
+        lines.append(f"> {escaped_excerpt(a.note, note_limit)}")
     return "\n".join(lines)
 
 
@@ -335,17 +253,15 @@ def render_digest(
     changes = _worse_first(content.changes)
     missing = content.missing.missing
 
-    parts: list[Block | _Head] = [_header(heading), _section(_headline(content))]
+    parts: list[_Part] = [_header(heading), _section(_headline(content))]
 
     mayor = content.mayor_goals
     if mayor:
         parts += [
-            _Head(
-                _List(
-                    title="*Mayor's goals*",
-                    lines=[_goal_line(g) for g in mayor],
-                    more=lambda n: f"…and {n} more goals — type {_command('goals')}",
-                )
+            _List(
+                title="*Mayor's goals*",
+                lines=[_goal_line(g) for g in mayor],
+                more=lambda n: f"…and {n} more goals — type {_command('goals')}",
             ),
             _context(
                 f"Reported: initiatives with an update for {label}. An initiative aligned to "
@@ -360,7 +276,7 @@ def render_digest(
     def add_list(name: str, title: str, lines: list[str], what: str, most: int, gap: str) -> None:
         continued[len(parts)] = (name, lines, gap)
         more = _more_in_thread(what, preview)
-        parts.append(_Head(_List(lines=lines, more=more, title=title, gap=gap), most))
+        parts.append(_List(lines=lines, more=more, title=title, gap=gap, most_lines=most))
 
     if urgent:
         off = sum(1 for a in urgent if a.status == Status.OFF_TRACK)
@@ -379,7 +295,7 @@ def render_digest(
         add_list(
             "Unchanged for a while",
             f"*Unchanged for a while* ({len(stale)})",
-            [_stale_line(a, period) for a in stale],
+            [_attention_line(a, period) for a in stale],
             "unchanged",
             MAIN_STALE,
             "\n\n",
@@ -427,7 +343,7 @@ def render_digest(
 
     parts.append(_context(_PREVIEW_HINT if preview else _CHART_HINT))
 
-    blocks, shown = _lay_out_main(parts, _MESSAGE_BLOCKS, _MESSAGE_CHARS)
+    blocks, shown = _lay_out_counted(parts, _MESSAGE_BLOCKS, _MESSAGE_CHARS)
     main = Message(text=excerpt(_fallback(content, title), limits.NOTIFICATION_TEXT), blocks=blocks)
     rests = [
         _Rest(name, [_whole(line) for line in lines], shown[i], gap)
