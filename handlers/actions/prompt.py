@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import PlanContext
-from handlers.messages.answers import HOME_UPDATE_ACTION, render_error
+from handlers.messages.answers import HOME_UPDATE_ACTION, Message, render_error
 from handlers.messages.cycle import (
     NO_CHANGE_ACTION,
     SUBMIT_ACTION,
@@ -18,7 +18,7 @@ from handlers.messages.cycle import (
     render_not_owner,
 )
 from handlers.updates import open_form, refresh_prompt, reporting_state
-from models.cycle import no_change_entries, record_updates
+from models.cycle import DepartmentState, no_change_entries, record_updates
 from models.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -31,17 +31,33 @@ def _user(body: dict[str, Any]) -> str:
 
 
 async def _private(
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-    body: dict[str, Any],
-    text: str,
-    blocks: list[dict[str, Any]],
+    respond: AsyncRespond, client: AsyncWebClient, body: dict[str, Any], message: Message
 ) -> None:
     """An answer only the clicker sees: in the channel where they clicked, or as a DM."""
+    text, blocks = message.text, message.blocks
     if body.get("response_url"):
         await respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks)
     else:
         await client.chat_postMessage(channel=_user(body), text=text, blocks=blocks)
+
+
+async def _reporting(
+    ctx: PlanContext,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    body: dict[str, Any],
+    department_key: str,
+    period: str,
+) -> DepartmentState | None:
+    """The department's state when the clicker may report for it; otherwise they are told
+    why not, privately, and None."""
+    state, allowed = await reporting_state(ctx, department_key, period, _user(body))
+    if state is None or not allowed:
+        await _private(
+            respond, client, body, render_not_owner(state.name if state else "that department")
+        )
+        return None
+    return state
 
 
 async def _open_form_for(
@@ -53,12 +69,9 @@ async def _open_form_for(
     period: str,
 ) -> None:
     """Open the update form for an owner or an admin; tell anyone else, privately, why not."""
-    state, allowed = await reporting_state(ctx, department_key, period, _user(body))
-    if state is None or not allowed:
-        message = render_not_owner(state.name if state else "that department")
-        await _private(respond, client, body, message.text, message.blocks)
-        return
-    await open_form(client, str(body.get("trigger_id") or ""), state)
+    state = await _reporting(ctx, client, respond, body, department_key, period)
+    if state is not None:
+        await open_form(client, str(body.get("trigger_id") or ""), state)
 
 
 def register(app: AsyncApp, ctx: PlanContext) -> None:
@@ -73,8 +86,7 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
         await ack()
         target = read_prompt_value(str(action.get("value") or ""))
         if target is None:
-            message = render_error(OUT_OF_DATE)
-            await _private(respond, client, body, message.text, message.blocks)
+            await _private(respond, client, body, render_error(OUT_OF_DATE))
             return
         await _open_form_for(ctx, client, respond, body, *target)
 
@@ -102,13 +114,10 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
         user = _user(body)
         target = read_prompt_value(str(action.get("value") or ""))
         if target is None:
-            message = render_error(OUT_OF_DATE)
-            await _private(respond, client, body, message.text, message.blocks)
+            await _private(respond, client, body, render_error(OUT_OF_DATE))
             return
-        state, allowed = await reporting_state(ctx, *target, user)
-        if state is None or not allowed:
-            message = render_not_owner(state.name if state else "that department")
-            await _private(respond, client, body, message.text, message.blocks)
+        state = await _reporting(ctx, client, respond, body, *target)
+        if state is None:
             return
         entries, without = no_change_entries(state)
         async with session_scope(ctx.engine) as session:
@@ -123,6 +132,6 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
             )
         # Stored; now tell them, and show it on the prompt.
         done = render_no_change_done(state, len(entries), without)
-        await _private(respond, client, body, done.text, done.blocks)
+        await _private(respond, client, body, done)
         if entries:
             await refresh_prompt(ctx, client, state.key, state.period, user)
