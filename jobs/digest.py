@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DIGEST_EVENT = "planbot_digest"
-STALE_CLAIM = timedelta(minutes=10)
 
 
 @dataclass
@@ -64,7 +62,7 @@ async def post_weekly_digest(
     if channel is None:
         return DigestRun(None, week, "no_channel")
     async with session_scope(ctx.engine) as session:
-        claim = await claim_digest(session, channel, week, now, STALE_CLAIM)
+        claim = await claim_digest(session, channel, week, now)
     if claim is None:
         return DigestRun(channel, week, "already")
     try:

@@ -163,6 +163,37 @@ async def insert_ignoring_duplicates(session: AsyncSession, table: Any, **values
 # --- prompts ---------------------------------------------------------------------------------
 
 
+async def claim_for_posting(
+    session: AsyncSession,
+    table: Any,
+    key: dict[str, Any],
+    *,
+    claimable: tuple[str, ...],
+    now: datetime,
+    stale_after: timedelta = STALE_CLAIM,
+    **recorded: Any,
+) -> Any | None:
+    """Record the row `key` names, once (`recorded` fills the rest of a new one), and claim it
+    for posting: its state becomes "posting" when it is in a `claimable` state, or when another
+    process's claim is older than `stale_after` (that process died). The claimed row, or None.
+    The caller commits at once, before posting, so that a crash or a second process cannot post
+    it twice. Prompts and digests both go through here."""
+    await insert_ignoring_duplicates(
+        session, table, **key, **recorded, state="pending", attempts=0, created_at=now
+    )
+    is_claimable = sa.or_(
+        table.state.in_(claimable),
+        sa.and_(table.state == "posting", table.claimed_at < now - stale_after),
+    )
+    claimed = await session.exec(  # type: ignore[call-overload]
+        sa.update(table)
+        .where(*(getattr(table, name) == value for name, value in key.items()), is_claimable)
+        .values(state="posting", claimed_at=now, attempts=table.attempts + 1)
+        .returning(*table.__table__.columns)
+    )
+    return claimed.first()
+
+
 async def claim_prompt(
     session: AsyncSession,
     department_id: int,
@@ -171,40 +202,20 @@ async def claim_prompt(
     now: datetime | None = None,
 ) -> PromptRef | None:
     """Record the prompt (once per department and period) and claim it for posting. None when
-    it is posted already or another process holds a fresh claim. The caller commits at once,
-    before posting, so that a crash or a second process cannot post it twice."""
-    now = now or utcnow()
-    await insert_ignoring_duplicates(
+    it is posted already or another process holds a fresh claim."""
+    claimed = await claim_for_posting(
         session,
         Prompt,
-        department_id=department_id,
-        period=period,
+        {"department_id": department_id, "period": period},
+        claimable=("pending", "failed", "unowned"),
+        now=now or utcnow(),
         channel_id=channel_id,
-        state="pending",
-        attempts=0,
-        created_at=now,
     )
-    claimable = sa.or_(
-        Prompt.state.in_(("pending", "failed", "unowned")),  # type: ignore[attr-defined]
-        sa.and_(Prompt.state == "posting", Prompt.claimed_at < now - STALE_CLAIM),  # type: ignore[operator]
-    )
-    claimed = await session.exec(  # type: ignore[call-overload]
-        sa.update(Prompt)
-        .where(Prompt.department_id == department_id, Prompt.period == period, claimable)
-        .values(state="posting", claimed_at=now, attempts=Prompt.attempts + 1)
-        .returning(Prompt.id)
-    )
-    if claimed.first() is None:
-        return None
-    prompt = (
-        await session.exec(
-            select(Prompt).where(Prompt.department_id == department_id, Prompt.period == period)
-        )
-    ).one()
-    return _prompt_ref(prompt)
+    return None if claimed is None else _prompt_ref(claimed)
 
 
-def _prompt_ref(prompt: Prompt) -> PromptRef:
+def _prompt_ref(prompt: Any) -> PromptRef:
+    """From a Prompt or a row of its columns."""
     return PromptRef(
         id=prompt.id or 0,
         department_id=prompt.department_id,

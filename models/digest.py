@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.cycle import insert_ignoring_duplicates
+from models.cycle import claim_for_posting
 from models.periods import next_period, parse_period, recent_periods
 from models.queries import (
     DepartmentRef,
@@ -419,32 +419,18 @@ class DigestClaim:
 
 
 async def claim_digest(
-    session: AsyncSession, channel_id: str, week: str, now: datetime, stale_after: timedelta
+    session: AsyncSession, channel_id: str, week: str, now: datetime
 ) -> DigestClaim | None:
     """Record this week's digest for the channel and claim it for posting; None when it is
     posted already or another process holds a fresh claim. The caller commits before posting."""
-    await insert_ignoring_duplicates(
+    claimed = await claim_for_posting(
         session,
         Digest,
-        channel_id=channel_id,
-        week=week,
-        state="pending",
-        attempts=0,
-        created_at=now,
+        {"channel_id": channel_id, "week": week},
+        claimable=("pending", "failed"),
+        now=now,
     )
-    claimable = sa.or_(
-        Digest.state.in_(("pending", "failed")),  # type: ignore[attr-defined]
-        sa.and_(Digest.state == "posting", Digest.claimed_at < now - stale_after),  # type: ignore[operator]
-    )
-    claimed = (
-        await session.exec(  # type: ignore[call-overload]
-            sa.update(Digest)
-            .where(Digest.channel_id == channel_id, Digest.week == week, claimable)
-            .values(state="posting", claimed_at=now, attempts=Digest.attempts + 1)
-            .returning(Digest.id, Digest.attempts)
-        )
-    ).first()
-    return None if claimed is None else DigestClaim(claimed[0], claimed[1])
+    return None if claimed is None else DigestClaim(claimed.id, claimed.attempts)
 
 
 async def finish_digest(
