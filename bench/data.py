@@ -34,6 +34,7 @@ from models.db import create_engine, session_scope, sync_url, upgrade
 from models.periods import next_period, recent_periods
 from models.planfile import PlanSpec, read_plan_file
 from models.plans import load_plan
+from models.samples import next_month
 from models.status import Status
 from models.synthetic import synthetic_plan
 from models.tables import Department, DepartmentOwner, Digest, Initiative, Update
@@ -438,12 +439,10 @@ def _updates(
             if position not in day_of:
                 day_of[position] = (rng.randint(0, 8), rng.randint(0, 480))
             day, minute = day_of[position]
-            status = rng.choice(_NEXT[state[initiative_id]])
+            status, percent[initiative_id] = next_month(
+                rng, _NEXT, state[initiative_id], percent[initiative_id]
+            )
             state[initiative_id] = status
-            if status == Status.COMPLETE:
-                percent[initiative_id] = 100
-            elif status != Status.NOT_STARTED:
-                percent[initiative_id] = min(95, percent[initiative_id] + rng.randint(0, 15))
             yield {
                 "initiative_id": initiative_id,
                 "period": period,

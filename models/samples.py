@@ -31,6 +31,22 @@ _NEXT = {
 }
 
 
+def next_month(
+    rng: random.Random,
+    moves: dict[Status, list[Status]],
+    status: Status,
+    percent: int,
+) -> tuple[Status, int]:
+    """One month of a plausible walk: the next status (drawn from `moves`) and percent done,
+    which only grows and is 100 only when complete."""
+    status = rng.choice(moves[status])
+    if status == Status.COMPLETE:
+        return status, 100
+    if status != Status.NOT_STARTED:
+        return status, min(95, percent + rng.randint(0, 15))
+    return status, percent
+
+
 async def add_sample_updates(
     session: AsyncSession,
     plan_id: int,
@@ -72,12 +88,10 @@ async def add_sample_updates(
         for initiative_id, department_id in rows:
             if last and department_id in silent:
                 continue
-            status = rng.choice(_NEXT[state[initiative_id]])
+            status, percent[initiative_id] = next_month(
+                rng, _NEXT, state[initiative_id], percent[initiative_id]
+            )
             state[initiative_id] = status
-            if status == Status.COMPLETE:
-                percent[initiative_id] = 100
-            elif status != Status.NOT_STARTED:
-                percent[initiative_id] = min(95, percent[initiative_id] + rng.randint(0, 15))
             session.add(
                 Update(
                     initiative_id=initiative_id,
