@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.common import Row, Settings, ms, percentile, say
 from bench.data import DIGEST_CHANNEL, HARTFORD, NOW, Workload
 from bench.profiling import profiled
 from bot import slack_requests
 from bot.workspace import Workspace
+from models.db import count_statements
 
 USER = "U0BENCHUSER"  # not an admin, not an owner: the same answer path on every plan
 TIME_BUDGET_SECONDS = 120.0  # per command: a slow database cannot hold the run hostage
@@ -41,21 +39,6 @@ COMMANDS = {
     "hartford": Commands("safety", "fire", "history fire 3"),
     "large": Commands("goal-1", "dept-1", "history dept-1 3"),
 }
-
-
-@contextmanager
-def count_statements(engine: AsyncEngine) -> Iterator[list[str]]:
-    """Every statement the engine sends to the database while the block runs."""
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
-    sa.event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
 def workspace(url: str) -> Workspace:

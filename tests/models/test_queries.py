@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -12,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from models.db import session_scope
+from models.db import count_statements, session_scope
+from models.digest import digest_content
 from models.export import export_rows, render_export
 from models.lookup import load_directory
 from models.plans import load_plan, set_owners
@@ -29,20 +28,6 @@ from models.synthetic import synthetic_plan
 from models.tables import Department, Initiative, InitiativeGoal, Update
 
 PERIOD = "2026-10"
-
-
-@contextmanager
-def count_statements(engine: AsyncEngine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    sa.event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
 async def _with_samples(engine: AsyncEngine, plan_id: int) -> None:
@@ -172,7 +157,16 @@ async def test_export_has_every_initiative(engine: AsyncEngine, hartford: int) -
     assert render_export(rows, "json").count('"department_key"') == 87
 
 
-QUESTIONS = ("goal", "department", "overview", "missing", "history", "export", "directory")
+QUESTIONS = (
+    "goal",
+    "department",
+    "overview",
+    "missing",
+    "history",
+    "export",
+    "directory",
+    "digest",
+)
 
 
 async def _statements_per_question(engine: AsyncEngine, plan_id: int) -> dict[str, int]:
@@ -189,6 +183,14 @@ async def _statements_per_question(engine: AsyncEngine, plan_id: int) -> dict[st
             "history": lambda: initiative_history(session, department, 1),
             "export": lambda: export_rows(session, plan_id, PERIOD),
             "directory": lambda: load_directory(session, plan_id),
+            # Since January, so that every update counts as news and every branch runs.
+            "digest": lambda: digest_content(
+                session,
+                plan_id,
+                PERIOD,
+                since=datetime(2026, 1, 1, tzinfo=UTC),
+                now=datetime(2027, 1, 1, tzinfo=UTC),
+            ),
         }
         for name in QUESTIONS:
             with count_statements(engine) as seen:
@@ -210,6 +212,7 @@ async def test_statement_count_does_not_grow_with_the_plan(engine: AsyncEngine) 
     large_counts = await _statements_per_question(engine, large.plan_id)
     assert large_counts == small_counts
     assert small_counts["goal"] <= 3 and small_counts["department"] <= 2
+    assert small_counts["digest"] <= 10
 
 
 @pytest.mark.parametrize(
