@@ -42,6 +42,7 @@ from models.queries import (
     UpdateView,
 )
 from models.status import Status
+from tests.blocks import mrkdwn_texts
 
 PERIOD = "2026-10"
 HOSTILE = "<!channel> & <@U123> <https://evil|click> @everyone "
@@ -73,24 +74,6 @@ def update(
 
 def as_json(blocks: list[dict[str, Any]]) -> str:
     return json.dumps(blocks, ensure_ascii=False)
-
-
-def mrkdwn_texts(blocks: list[dict[str, Any]]) -> list[str]:
-    """Every mrkdwn text in the blocks, in order."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "mrkdwn":
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(blocks)
-    return found
 
 
 def more_count(blocks: list[dict[str, Any]], what: str = "") -> int:

@@ -38,6 +38,7 @@ from handlers.messages.cycle import (
 from models.cycle import DepartmentState, InitiativeState, UpdateEntry
 from models.queries import UpdateView
 from models.status import Status
+from tests.blocks import mrkdwn_texts
 
 PERIOD = "2026-10"
 HOSTILE = "<!channel> & <@U1> <https://evil|x> @everyone "
@@ -122,23 +123,6 @@ def with_size(count: int) -> DepartmentState:
 
 
 # --- helpers to read what was built ------------------------------------------------------------
-
-
-def mrkdwn_texts(node: Any) -> list[str]:
-    found: list[str] = []
-
-    def walk(item: Any) -> None:
-        if isinstance(item, dict):
-            if item.get("type") == "mrkdwn":
-                found.append(item["text"])
-            for value in item.values():
-                walk(value)
-        elif isinstance(item, list):
-            for value in item:
-                walk(value)
-
-    walk(node)
-    return found
 
 
 def without_plain_text(node: Any) -> Any:

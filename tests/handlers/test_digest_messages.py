@@ -10,7 +10,6 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -34,6 +33,7 @@ from models.queries import (
     StatusCounts,
 )
 from models.status import Status
+from tests.blocks import mrkdwn_texts
 
 PERIOD = "2026-10"
 SINCE = datetime(2026, 11, 16, 13, 0, tzinfo=UTC)
@@ -48,23 +48,6 @@ def name_of(user: str) -> str:
 
 def messages(digest: DigestMessages) -> list[Message]:
     return [digest.main, *digest.thread]
-
-
-def mrkdwn_texts(blocks: list[dict[str, Any]]) -> list[str]:
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "mrkdwn":
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(blocks)
-    return found
 
 
 def shown(message: Message) -> str:
