@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -15,22 +12,15 @@ import pytest
 
 from bot import slack_requests
 from bot.standin import SlackStandin
+from tests.serving import clean_env, start_serve
 
 SECRET = "serve-test-signing-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
 async def served(tmp_path: Path) -> AsyncIterator[tuple[str, SlackStandin]]:
     async with SlackStandin() as slack:
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PLANBOT_"))}
-        env.update(
+        env = clean_env(
             DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}",
             SLACK_BOT_TOKEN="xoxb-serve-test-token",
             SLACK_SIGNING_SECRET=SECRET,
@@ -46,24 +36,8 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[str, SlackStandin]]:
             check=False,
         )
         assert load.returncode == 0, load.stderr
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        base = f"http://127.0.0.1:{port}"
+        process, base = await start_serve(env, tmp_path)
         try:
-            async with httpx.AsyncClient() as client:
-                for _ in range(200):
-                    try:
-                        if (await client.get(f"{base}/healthz")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    assert process.poll() is None, process.stderr.read() if process.stderr else ""
-                    await asyncio.sleep(0.05)
             yield base, slack
         finally:
             process.terminate()

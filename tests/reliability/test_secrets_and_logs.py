@@ -8,7 +8,6 @@ import asyncio
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from models.db import create_engine, session_scope
 from models.planfile import read_plan_file
 from models.plans import load_plan
 from tests.conftest import ADMIN, COO, PEOPLE
+from tests.serving import clean_env, start_serve
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "xoxb-1111-SECRETTOKEN"
@@ -39,18 +39,6 @@ SIGNING_SECRET = "sigsecret-XYZ"
 SECRETS = (TOKEN, "SECRETTOKEN", "1111-SECRET", SIGNING_SECRET, "sigsecret")
 PASSWORD = "hunter2-pw"
 LOG_KEYS = {"time", "level", "logger", "message"}
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The test's environment without any Slack or Plan Bot setting of the developer's."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "PLANBOT_")) and k != "DATABASE_URL"
-    }
-    env["PYTHONPATH"] = str(ROOT)
-    env.update(extra)
-    return env
 
 
 def planbot(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -63,12 +51,6 @@ def planbot(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedP
         timeout=120,
         check=False,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- a real `planbot serve` ---------------------------------------------------------------------
@@ -95,7 +77,6 @@ async def served(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Served]:
         await load_plan(session, read_plan_file(), period="2026-10")
     await engine.dispose()
     async with SlackStandin(users=PEOPLE) as slack:
-        port = free_port()
         env = clean_env(
             DATABASE_URL=sqlite_url,
             SLACK_BOT_TOKEN=TOKEN,
@@ -104,24 +85,9 @@ async def served(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Served]:
             PLANBOT_LOG_FORMAT="json",
             PLANBOT_ADMINS=ADMIN,
         )
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        server = Served(f"http://127.0.0.1:{port}", slack, process)
+        process, base = await start_serve(env, tmp_path)
+        server = Served(base, slack, process)
         try:
-            async with httpx.AsyncClient() as client:
-                for _ in range(300):
-                    try:
-                        if (await client.get(f"{server.base}/healthz")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    assert process.poll() is None, process.stderr and process.stderr.read()
-                    await asyncio.sleep(0.05)
             yield server
         finally:
             if process.poll() is None:
