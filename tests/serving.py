@@ -56,3 +56,20 @@ async def start_serve(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[
             await asyncio.sleep(0.05)
     process.terminate()
     raise AssertionError(f"planbot serve did not answer /healthz: {process.communicate()[1]!r}")
+
+
+def printed_table(stdout: str) -> dict[str, str]:
+    """The rows of the table `planbot` printed (rich, two columns): label → cell, with cells
+    rich wrapped onto further lines joined up."""
+    rows: dict[str, str] = {}
+    label = ""
+    for line in stdout.splitlines():
+        if "│" not in line:
+            continue
+        first, second = (cell.strip() for cell in line.split("│")[1:3])
+        if first:
+            label = first
+            rows[label] = second
+        else:
+            rows[label] += " " + second
+    return rows

@@ -19,6 +19,7 @@ from models.db import create_engine, session_scope
 from models.planfile import read_plan_file
 from models.plans import load_plan, set_owners
 from models.tables import Department
+from tests.serving import printed_table
 
 CHIEF, POLICE = "U0CHIEF", "U0POLICE"
 FIRE_CHANNEL, UPDATES = "C0FIRE", "C0UPDATES"
@@ -32,19 +33,7 @@ class Result:
     stderr: str
 
     def table(self) -> dict[str, str]:
-        """The printed table's rows, label → cell, with wrapped cells joined up."""
-        rows: dict[str, str] = {}
-        label = ""
-        for line in self.stdout.splitlines():
-            if "│" not in line:
-                continue
-            first, second = (cell.strip() for cell in line.split("│")[1:3])
-            if first:
-                label = first
-                rows[label] = second
-            else:
-                rows[label] += " " + second
-        return rows
+        return printed_table(self.stdout)
 
     def errors(self) -> list[str]:
         return [line for line in self.stderr.splitlines() if line.startswith("planbot:")]

@@ -37,6 +37,7 @@ from models.db import create_engine, session_scope, sync_url
 from models.planfile import read_plan_file
 from models.plans import load_plan, set_owners
 from models.tables import Department
+from tests.serving import printed_table
 
 pytestmark = pytest.mark.postgres
 
@@ -211,18 +212,8 @@ class Result:
     stderr: str
 
     def table(self) -> dict[str, list[str]]:
-        """The printed table's rows, label → department keys, wrapped cells joined up."""
-        rows: dict[str, str] = {}
-        label = ""
-        for line in self.stdout.splitlines():
-            if "│" not in line:
-                continue
-            first, second = (cell.strip() for cell in line.split("│")[1:3])
-            if first:
-                label = first
-                rows[label] = second
-            else:
-                rows[label] += " " + second
+        """The printed table's rows, label → department keys."""
+        rows = printed_table(self.stdout)
         return {k: [] if v == "—" else [p.strip() for p in v.split(",")] for k, v in rows.items()}
 
 
