@@ -29,16 +29,12 @@ top own-time entries in cProfile; `goal_summary` is ≈ 44 ms of the p50. `model
 load_directory` adds 2 statements, 240 ORM objects and a `normalise()` of every name and
 alias per request (≈ 3–5 ms).
 
-**Proposed fix.** (1) `gc.freeze()` once the app is built — at the end of `bot/app.py:
-build_app` (so that serve, Socket Mode, local mode and the in-process Workspace all get it),
-or in `bot/server.py: build_asgi`'s lifespan start-up — so that the collector stops walking
-the import-time objects on every full collection. (2) `models/queries.py: goal_summary`, with
-a fixed number of statements: count in SQL (`GROUP BY department, status` over the
-latest-update subquery, with the reported flag per department) and fetch full rows only for
-`status IN ('at_risk', 'off_track')` — O(departments + attention items) Python work instead
-of O(initiatives); short of that, one `DepartmentRef` per department, statuses mapped through
-a dict instead of `Status(...)`, no `UpdateView` for lines that are only counted. (3) Cache the
-directory (see the throughput finding)."""
+**Done since:** `gc.freeze()` after start-up (`bot/server.py: serve`); the latest update
+through LATERAL on PostgreSQL (`models/queries.py: latest_update`). **Remaining, if it misses
+again:** `models/queries.py: goal_summary` counting in SQL (`GROUP BY department, status`
+over the latest update) and fetching full rows only for `status IN ('at_risk', 'off_track')`,
+so the Python work follows departments and attention items rather than initiatives; caching
+the `Directory` by plan revision."""
 
 _DIGEST = """\
 **Where the time goes** (Large, measured on a quiet machine after the fixes in
@@ -68,18 +64,12 @@ aiosqlite's `SimpleQueue.put_nowait`) and each statement ≈ 0.9 ms even for `SE
 hands every cursor call to its thread); `models/plans.py: active_plan` ≈ 1 ms; rendering the
 rest. The same request on PostgreSQL costs the same.
 
-**Proposed fix:** move the answer out of the request path. `/plan` answers change only when an
-update, an owner or the plan changes (and when the period turns): cache each rendered answer in
-`handlers/commands/plan.py: answer_plan_command`, keyed by the query, the period, the caller's
-admin flag and a data version bumped in the same transaction as every write (updates, owners,
-plan load, prompts), read with one indexed statement so that replicas on PostgreSQL agree.
-Measured with that cache patched in (a scratch experiment: `max(updates.id)` as the version):
-340 requests/s against bare Bolt's 515 in the same run, a ratio of 0.66 instead of 0.10. For
-the misses, and for `/plan goal-1` on Large: cache the `Directory` and the active plan (same
-version), build the query skeletons once with `bindparam()` (or `lambda_stmt`), and fold
-`goal_summary`'s owners and reported-departments queries into the main one. With a cache the
-latency benchmark measures hits; it should then also measure the miss path (a version bump
-before each request)."""
+**Done since:** the answer cache (`handlers/commands/plan.py: AnswerCache`, keyed by the
+query, the period, the caller's admin flag and the plan's revision, which every write bumps);
+the latency benchmark measures both cache hits and answers computed afresh. **Remaining, if it
+misses again:** cache the `Directory` and the active plan by the same revision, and fold
+`goal_summary`'s owners and reported-departments queries into the main one. Bolt's listener
+runner checks for the acknowledgement every 10 ms, a floor both apps share."""
 
 _STARTUP = """\
 **Cause.** On this machine `PYTHONDONTWRITEBYTECODE=1` is set and `.venv` holds no compiled
@@ -92,10 +82,9 @@ calendar from `models/calendar.py: public_holidays` (called twice, from `bot/set
 _holidays` and `Settings.calendar`; ≈ 0.3 s), and `AsyncApp.__init__` calling
 `inspect.stack()` (≈ 0.25 s).
 
-**Proposed fix:** keep bytecode compiled where it runs (`UV_COMPILE_BYTECODE=1` for `make`'s
-`uv sync` too); import only the one country module in `models/calendar.py` (e.g.
-`holidays.country_holidays` → `holidays.countries.united_states.US`) and build the calendar
-once."""
+**Done since:** bytecode compiled where the bot runs (`UV_COMPILE_BYTECODE=1` in the Makefile
+and the Dockerfile). **Remaining, if it misses again:** import only the one country module in
+`models/calendar.py` and build the calendar once, not once to validate and again to use."""
 
 _FANOUT = """\
 **Cause to check first:** `jobs/pacing.py: Pacer` paces at `POSTS_PER_SECOND` = 45/s
