@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -12,6 +12,7 @@ from handlers.context import PlanContext
 from handlers.digest import digest_for, week_of
 from handlers.people import PeopleNames
 from jobs.failures import POST_FAILURES, describe
+from jobs.posted import find_posted, post_metadata
 from models.db import session_scope
 from models.digest import claim_digest, finish_digest
 
@@ -33,24 +34,6 @@ class DigestRun:
     error: str | None = None
 
 
-def _metadata(week: str) -> dict[str, Any]:
-    return {"event_type": DIGEST_EVENT, "event_payload": {"week": week}}
-
-
-async def _find_posted(client: AsyncWebClient, channel: str, week: str) -> str | None:
-    answer = await client.conversations_history(
-        channel=channel, include_all_metadata=True, limit=200
-    )
-    for message in answer.get("messages") or []:
-        metadata = message.get("metadata") or {}
-        if (
-            metadata.get("event_type") == DIGEST_EVENT
-            and (metadata.get("event_payload") or {}).get("week") == week
-        ):
-            return str(message["ts"])
-    return None
-
-
 async def post_weekly_digest(
     ctx: PlanContext, client: AsyncWebClient, names: PeopleNames
 ) -> DigestRun:
@@ -68,13 +51,17 @@ async def post_weekly_digest(
     try:
         built = await digest_for(ctx, client, names, preview=False, channel=channel, charts=True)
         messages = built.messages
-        ts = await _find_posted(client, channel, week) if claim.attempts > 1 else None
+        ts = (
+            await find_posted(client, channel, DIGEST_EVENT, {"week": week})
+            if claim.attempts > 1
+            else None
+        )
         if ts is None:
             answer = await client.chat_postMessage(
                 channel=channel,
                 text=messages.main.text,
                 blocks=messages.main.blocks,
-                metadata=_metadata(week),
+                metadata=post_metadata(DIGEST_EVENT, {"week": week}),
                 unfurl_links=False,
                 unfurl_media=False,
             )

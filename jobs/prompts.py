@@ -14,6 +14,7 @@ from handlers.messages.cycle import render_prompt, render_unowned
 from handlers.people import mention
 from jobs.failures import POST_FAILURES, describe
 from jobs.pacing import Pacer
+from jobs.posted import find_posted, post_metadata
 from models.cycle import (
     DepartmentState,
     claim_prompt,
@@ -46,30 +47,12 @@ class PromptRun:
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
+def _payload(department_key: str, period: str) -> dict[str, Any]:
+    return {"department": department_key, "period": period}
+
+
 def prompt_metadata(department_key: str, period: str) -> dict[str, Any]:
-    return {
-        "event_type": PROMPT_EVENT,
-        "event_payload": {"department": department_key, "period": period},
-    }
-
-
-async def find_posted_prompt(
-    client: AsyncWebClient, channel: str, department_key: str, period: str
-) -> str | None:
-    """Our own earlier post of this prompt, if Slack accepted it before we could record it."""
-    answer = await client.conversations_history(
-        channel=channel, include_all_metadata=True, limit=200
-    )
-    for message in answer.get("messages") or []:
-        metadata = message.get("metadata") or {}
-        payload = metadata.get("event_payload") or {}
-        if (
-            metadata.get("event_type") == PROMPT_EVENT
-            and payload.get("department") == department_key
-            and payload.get("period") == period
-        ):
-            return str(message["ts"])
-    return None
+    return post_metadata(PROMPT_EVENT, _payload(department_key, period))
 
 
 async def post_monthly_prompts(
@@ -150,7 +133,8 @@ async def _post_one(
     try:
         ts = None
         if claim.attempts > 1:  # an earlier attempt may have reached Slack before it was recorded
-            ts = await find_posted_prompt(client, channel, state.key, state.period)
+            payload = _payload(state.key, state.period)
+            ts = await find_posted(client, channel, PROMPT_EVENT, payload)
         if ts is None:
             message = render_prompt(state, mention)
             await pacer.wait(channel)
