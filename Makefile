@@ -28,11 +28,13 @@ run: $(VENV)/.synced  ## the bot in the terminal (local mode, SQLite, Hartford p
 test: $(VENV)/.synced  ## every test, on SQLite and on PostgreSQL
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
 
 lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: $(VENV)/.synced
 	$(VENV)/bin/ruff format .

@@ -23,7 +23,7 @@ from bench import data
 from bench.common import BENCH_DIR, DEFAULT_POSTGRES_URL, Row, Settings, say
 from bench.report import Machine, command_line, load_average, rewrite, show, write
 
-BENCHMARKS = ("startup", "throughput", "latency", "statements", "digest", "fanout")
+BENCHMARKS = ("startup", "throughput", "latency", "statements", "digest", "fanout", "replies")
 ALIASES = {"memory": ("startup", "digest"), "all": BENCHMARKS}
 
 
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(
     name: str, settings: Settings, databases: dict[str, dict[str, str]], postgres: str | None
 ) -> list[Row]:
-    from bench import digest, fanout, latency, served
+    from bench import digest, fanout, latency, replies, served
 
     def guarded(database: str, job: Callable[[], list[Row]]) -> list[Row]:
         try:
@@ -181,6 +181,8 @@ def _run(
         rows += guarded("SQLite", lambda: asyncio.run(served.run_throughput(settings)))
     elif name == "fanout":
         rows += guarded("SQLite", lambda: asyncio.run(fanout.run_fanout(settings)))
+    elif name == "replies":
+        rows += guarded("—", lambda: replies.run_replies(settings))
     elif name == "digest":
         for db in dbs:
             if db in databases["large"]:

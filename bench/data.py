@@ -31,16 +31,30 @@ from sqlalchemy.engine import make_url
 
 from bench.common import DATA_DIR, console, say
 from models.db import create_engine, session_scope, sync_url, upgrade
+from models.measure_status import fiscal_label
+from models.measurefile import SAMPLE_MEASURES, read_measure_file
+from models.measures import load_measures
 from models.periods import next_period, recent_periods
 from models.planfile import PlanSpec, read_plan_file
 from models.plans import load_plan
-from models.samples import next_month
+from models.samples import add_sample_actuals, next_month
 from models.status import Status
 from models.synthetic import synthetic_plan
-from models.tables import Department, DepartmentOwner, Digest, Initiative, Update
+from models.tables import (
+    Actual,
+    Department,
+    DepartmentOwner,
+    Digest,
+    Goal,
+    Initiative,
+    Measure,
+    MeasureGoal,
+    MeasureTarget,
+    Update,
+)
 
 # Raise when the generator changes: cached copies of an older version are rebuilt.
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 CHUNK = 10_000
 
 # The clock every benchmark runs at: the open period is LAST_PERIOD, the last one generated.
@@ -92,6 +106,8 @@ class Workload:
     months: int
     seed: int
     owner_prefix: str
+    measures: int = 0  # per department, each with an actual for every period
+    sample_measures: bool = False  # the bundled sample measures, with sample actuals
 
     @property
     def periods(self) -> list[str]:
@@ -99,7 +115,10 @@ class Workload:
 
     @property
     def fingerprint(self) -> str:
-        text = f"v{GENERATOR_VERSION}|{self.plan_args}|{self.months}|{self.seed}|{LAST_PERIOD}"
+        text = (
+            f"v{GENERATOR_VERSION}|{self.plan_args}|{self.months}|{self.seed}|{LAST_PERIOD}"
+            f"|m{self.measures}|s{self.sample_measures}"
+        )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def owner(self, position: int) -> str:
@@ -111,21 +130,24 @@ class Workload:
 
 HARTFORD = Workload(
     "hartford",
-    "Hartford: 19 departments, 87 initiatives, 24 months (2,088 updates)",
+    "Hartford: 19 departments, 87 initiatives, 24 months (2,088 updates); the 10 sample measures",
     read_plan_file,
     "hartford-bundled",
     24,
     2016,
     "UH",
+    sample_measures=True,
 )
 LARGE = Workload(
     "large",
-    "Large: 200 departments, 10,000 initiatives, 40 goals, 36 months (360,000 updates)",
+    "Large: 200 departments, 10,000 initiatives, 40 goals, 36 months (360,000 updates); "
+    "2,000 measures (72,000 actuals)",
     lambda: synthetic_plan(200, 50, 40, seed=7),
     "synthetic(200,50,40,seed=7)",
     36,
     7,
     "UL",
+    measures=10,
 )
 
 
@@ -331,6 +353,20 @@ async def _generate(url: str, workload: Workload, spec: PlanSpec) -> None:
             if batch:
                 await _insert(engine, batch)
                 progress.advance(rows_task, len(batch))
+            if workload.measures:
+                await _measures(engine, workload, plan_id)
+            if workload.sample_measures:
+                async with session_scope(engine) as session:
+                    await load_measures(
+                        session,
+                        plan_id,
+                        read_measure_file(SAMPLE_MEASURES).measures,
+                        source=SAMPLE_MEASURES.name,
+                        sample=True,
+                    )
+                    await add_sample_actuals(
+                        session, plan_id, first, workload.months, start_month=7, now=NOW
+                    )
         async with engine.begin() as conn:
             await conn.execute(
                 sa.insert(Digest),
@@ -361,6 +397,89 @@ async def _generate(url: str, workload: Workload, spec: PlanSpec) -> None:
     finally:
         await engine.dispose()
     say(f"data: {workload.name}: {spec.initiative_count:,} initiatives, {total:,} updates made")
+
+
+async def _measures(engine: Any, workload: Workload, plan_id: int) -> None:
+    """`workload.measures` measures per department, each serving one or two of the plan's
+    goals, with a target per fiscal year and an actual for every period: a walk around its
+    target, so that some are met, some near and some missed. Bulk inserts, as the updates."""
+    rng = random.Random(workload.seed + 15)
+    async with engine.begin() as conn:
+        departments = (
+            await conn.execute(
+                sa.select(Department.id, Department.key)
+                .where(Department.plan_id == plan_id)
+                .order_by(Department.position)
+            )
+        ).all()
+        goals = list(
+            (await conn.execute(sa.select(Goal.id).where(Goal.plan_id == plan_id))).scalars()
+        )
+        measures = []
+        for d_index, (department_id, key) in enumerate(departments):
+            for n in range(workload.measures):
+                unit, direction = rng.choice(
+                    [("%", "higher"), ("days", "lower"), ("count", "higher"), ("dollars", "higher")]
+                )
+                measures.append(
+                    {
+                        "plan_id": plan_id,
+                        "key": f"{key}-m{n + 1}",
+                        "name": f"{key} measure {n + 1}",
+                        "description": "",
+                        "unit": unit,
+                        "direction": direction,
+                        "frequency": "monthly",
+                        "aggregation": rng.choice(["latest", "latest", "sum"]),
+                        "band": 0.1,
+                        "department_id": department_id,
+                        "position": d_index * workload.measures + n,
+                        "aliases": [],
+                        "sample": False,
+                    }
+                )
+        await conn.execute(sa.insert(Measure), measures)
+        rows = (
+            await conn.execute(
+                sa.select(Measure.id, Measure.aggregation)
+                .where(Measure.plan_id == plan_id)
+                .order_by(Measure.id)
+            )
+        ).all()
+        targets, links, levels = [], [], {}
+        years = sorted({fiscal_label(p, 7) for p in workload.periods})
+        for measure_id, aggregation in rows:
+            level = rng.uniform(10, 1000)
+            levels[measure_id] = (level, aggregation)
+            for year in years:
+                yearly = level * 12 if aggregation == "sum" else level
+                targets.append({"measure_id": measure_id, "scope": year, "value": yearly})
+            for goal_id in rng.sample(goals, k=rng.choice((1, 2))):
+                links.append({"measure_id": measure_id, "goal_id": goal_id})
+        await conn.execute(sa.insert(MeasureTarget), targets)
+        await conn.execute(sa.insert(MeasureGoal), links)
+    batch: list[dict[str, Any]] = []
+    for period in workload.periods:
+        for measure_id, (level, _) in levels.items():
+            batch.append(
+                {
+                    "measure_id": measure_id,
+                    "period": period,
+                    "value": round(level * rng.uniform(0.8, 1.15), 2),
+                    "note": "",
+                    "author": "bench",
+                    "source": "api",
+                    "source_ref": None,
+                    "received_at": _received(period, 2, 0),
+                }
+            )
+            if len(batch) == CHUNK:
+                async with engine.begin() as conn:
+                    await conn.execute(sa.insert(Actual), batch)
+                batch = []
+    if batch:
+        async with engine.begin() as conn:
+            await conn.execute(sa.insert(Actual), batch)
 
 
 async def _insert(engine: Any, rows: list[dict[str, Any]]) -> None:

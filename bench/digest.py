@@ -88,11 +88,11 @@ async def _probe(url: str, runs: int, profile: str) -> dict[str, Any]:
 
     from bench.common import status_kib
     from bench.latency import workspace
-    from handlers.digest import digest_for
+    from handlers.digest_build import digest_for
     from handlers.messages.chart import render_charts
     from handlers.people import PeopleNames
     from models.db import session_scope
-    from models.digest import DigestFigures
+    from models.digest_content import DigestFigures
     from models.tables import DepartmentOwner
 
     async with workspace(url) as ws:

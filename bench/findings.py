@@ -48,7 +48,7 @@ under the GIL they overlap by only ≈ 0.1 s. A miss from here is most likely th
 machine's load (compare the load average at the top); otherwise, in order of size: fewer
 texts in `handlers/messages/chart.py` (counts only in segments wide enough is already the
 rule; the row labels as ticks cost ≈ 1 ms each), the 10,000-row read in
-`models/digest.py: digest_content` narrowed to the rows the digest names (totals counted in
+`models/digest_content.py: digest_content` narrowed to the rows the digest names (totals counted in
 SQL), and drawing the charts in a process of their own."""
 
 _THROUGHPUT = """\

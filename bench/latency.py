@@ -107,6 +107,7 @@ async def statements_per_answer(ws: Workspace, commands: Commands) -> dict[str, 
         ("goals", "goals"),
         ("missing", "missing"),
         ("history", commands.history),
+        ("measures", "measures"),
     ]:
         with count_statements(ws.engine) as seen:
             response = await ws.send(_request(ws, text, 0))
@@ -131,7 +132,10 @@ async def run_latency(
         statements = await statements_per_answer(ws, commands)
         if not timing:
             return rows, statements
-        for kind, text in [("goal", commands.goal), ("department", commands.department)]:
+        kinds = [("goal", commands.goal), ("department", commands.department)]
+        if workload.measures:
+            kinds.append(("every measure", "measures"))
+        for kind, text in kinds:
             say(f"latency: /plan {text} on {workload.name}, {database}…")
             result = await time_command(ws, text, settings, cold=True)
             warm = await time_command(ws, text, settings)
@@ -169,7 +173,7 @@ def statement_row(database: str, small: dict[str, int], large: dict[str, int]) -
         for name in small
     ]
     return Row(
-        "SQL statements per answer (goal, department, goals, missing, history)",
+        "SQL statements per answer (goal, department, goals, missing, history, measures)",
         "Hartford vs Large",
         database,
         ", ".join(parts),

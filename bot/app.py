@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -13,6 +13,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.installation import OnlyInstalledWorkspace
 from bot.settings import Settings
 from bot.slack_client import build_web_client
 from handlers import register_listeners
@@ -39,6 +40,9 @@ def plan_context(
         updates_channel=settings.updates_channel,
         digest_channel=settings.digest_channel,
         calendar=settings.calendar(),
+        claim_lease=timedelta(seconds=settings.claim_lease_seconds),
+        posts_per_second=settings.posts_per_second,
+        fiscal_year_start=settings.fiscal_year_start,
         **extra,
     )
 
@@ -62,6 +66,7 @@ def build_app(
     )
     if settings.slack_app_token is not None:  # Socket Mode has no HTTP layer to log requests
         app.use(_log_request)
+    app.use(OnlyInstalledWorkspace())
     register_listeners(app, plan_context(settings, engine, now))
     return app
 

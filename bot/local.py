@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shlex
 import time
 from pathlib import Path
 
@@ -11,20 +10,24 @@ from rich.console import Console
 from sqlmodel import select
 
 from bot.settings import Settings
+from bot.standin import BOT_ID
 from bot.terminal import show_message
 from bot.workspace import Reply, Workspace
-from handlers.messages.cycle import NO_CHANGE_ACTION, SUBMIT_ACTION, prompt_value
+from handlers.ids import ActionId
 from handlers.people import PeopleNames
-from jobs.digest import post_weekly_digest
+from handlers.reading.buttons import prompt_value
 from jobs.prompts import post_monthly_prompts
 from jobs.reminders import send_reminders
+from jobs.weekly_digest import DigestOutcome, post_weekly_digest
 from models.cycle import prompt_for
 from models.db import create_engine, redact, session_scope
 from models.lookup import load_directory
+from models.measurefile import SAMPLE_MEASURES, read_measure_file
+from models.measures import load_measures
 from models.periods import open_period, period_label, recent_periods
 from models.planfile import read_plan_file
-from models.plans import NoActivePlan, active_plan, load_plan
-from models.samples import SAMPLE_AUTHOR, add_sample_updates
+from models.plans import NoActivePlan, active_plan_id, load_plan
+from models.samples import SAMPLE_AUTHOR, add_sample_actuals, add_sample_updates
 from models.tables import Update
 
 LOCAL_USER = "U0LOCAL"
@@ -33,6 +36,7 @@ FILES = Path("planbot-files")
 
 _HELP = """[bold]In local mode you type what a person would do in Slack:[/]
   [cyan]/plan safety[/]          any /plan command ([cyan]/plan help[/] lists them)
+  [cyan]/plan measures[/]        the sample measures against target (made-up figures)
   [cyan]home[/]                  open Plan Bot's App Home tab
   [cyan]share[/]                 click "Share in channel" on the last answer
   [cyan]/plan owner fire {user}[/]  make yourself Fire's lead (you are an admin here)
@@ -40,6 +44,8 @@ _HELP = """[bold]In local mode you type what a person would do in Slack:[/]
   [cyan]reply fire 1 on track; 2 at risk 40% union talks[/]
                          answer Fire's prompt in its thread (";" starts a new line)
   [cyan]nochange fire[/]         click "No change" on Fire's prompt
+  [cyan]click undo[/]            click a button of Plan Bot's latest message that has it
+                         ([cyan]click at risk[/] answers a question it asked)
   [cyan]update fire[/]           click "Submit update" (shows the form Slack would open)
   [cyan]remind[/]                send the first reminder to departments that have not answered
   [cyan]digest[/]                post this week's leadership digest (charts saved to planbot-files/)
@@ -56,22 +62,40 @@ async def prepare_database(settings: Settings, samples: bool, console: Console) 
     try:
         async with session_scope(engine) as session:
             try:
-                plan = await active_plan(session)
+                plan_id = await active_plan_id(session)
             except NoActivePlan:
                 spec = read_plan_file()
                 await load_plan(session, spec, period=open_period(settings.timezone))
                 console.print(f"Loaded [bold]{spec.name}[/].")
-                plan = await active_plan(session)
-            assert plan.id is not None
+                plan_id = await active_plan_id(session)
             has_samples = (
                 await session.exec(select(Update.id).where(Update.author == SAMPLE_AUTHOR).limit(1))
             ).first()
             if samples and has_samples is None:
                 first = recent_periods(open_period(settings.timezone), SAMPLE_MONTHS)[0]
-                added = await add_sample_updates(session, plan.id, first, SAMPLE_MONTHS)
+                added = await add_sample_updates(session, plan_id, first, SAMPLE_MONTHS)
                 console.print(
                     f"Added {added} sample updates ({SAMPLE_MONTHS} months) "
                     "so the summaries have something to show."
+                )
+                sample_measures = read_measure_file(SAMPLE_MEASURES)
+                await load_measures(
+                    session,
+                    plan_id,
+                    sample_measures.measures,
+                    source=SAMPLE_MEASURES.name,
+                    sample=True,
+                )
+                numbers = await add_sample_actuals(
+                    session,
+                    plan_id,
+                    first,
+                    SAMPLE_MONTHS,
+                    start_month=settings.fiscal_year_start,
+                )
+                console.print(
+                    f"Added {len(sample_measures.measures)} sample measures with {numbers} "
+                    "made-up figures (illustrative, not the city's)."
                 )
     finally:
         await engine.dispose()
@@ -147,7 +171,7 @@ class LocalSession:
             if text.strip() == "export":
                 await self._save_uploads(before)
             return True
-        word = shlex.split(line)[0].lower() if line else ""
+        word = line.split()[0].lower() if line else ""  # not shlex: "isn't" is no quote
         if word == "home":
             sent = len(self.ws.slack.calls_to("views.publish"))
             await self.ws.event({"type": "app_home_opened", "user": self.user, "tab": "home"})
@@ -159,7 +183,7 @@ class LocalSession:
             if self.last_command is None:
                 self.console.print("Ask something first, e.g. [cyan]/plan safety[/].")
                 return True
-            reply = await self.ws.click("plan_share", self.last_command, user=self.user)
+            reply = await self.ws.click(ActionId.SHARE, self.last_command, user=self.user)
             self.show(reply, "posted in #local for everyone")
             return True
         if word == "samples":
@@ -182,15 +206,15 @@ class LocalSession:
             )
             return True
         if word == "remind":
-            run = await send_reminders(
+            reminded = await send_reminders(
                 self.ws.ctx, self.ws.app.client, self.ws.ctx.open_period(), 1
             )
-            self.console.print(f"Reminded: {', '.join(run.reminded) or 'nobody'}.")
+            self.console.print(f"Reminded: {', '.join(reminded.reminded) or 'nobody'}.")
             return True
         if word == "digest":
             before = len(self.ws.slack.uploads)
-            run = await post_weekly_digest(self.ws.ctx, self.ws.app.client, self.names)
-            if run.outcome == "already":
+            digest = await post_weekly_digest(self.ws.ctx, self.ws.app.client, self.names)
+            if digest.outcome is DigestOutcome.ALREADY:
                 self.console.print(
                     "This week's digest is already posted; "
                     "[cyan]/plan digest[/] shows it again, only to you."
@@ -199,6 +223,8 @@ class LocalSession:
             return True
         if word in ("reply", "nochange", "update"):
             return await self._as_lead(word, line)
+        if word == "click":
+            return await self._click(line.partition(" ")[2])
         if word in ("help", "?"):
             self.console.print(_HELP.replace("{user}", self.user))
             return True
@@ -212,9 +238,8 @@ class LocalSession:
             return False
         period = self.ws.ctx.open_period()
         async with session_scope(self.ws.engine) as session:
-            plan = await active_plan(session)
-            assert plan.id is not None
-            found = (await load_directory(session, plan.id)).resolve(
+            plan_id = await active_plan_id(session)
+            found = (await load_directory(session, plan_id)).resolve(
                 parts[1], kinds=("department",)
             )
             prompt = None
@@ -223,10 +248,21 @@ class LocalSession:
         if found.target is None or prompt is None or prompt.message_ts is None:
             self.console.print("No prompt for that department yet: type [cyan]prompt[/] first.")
             return False
+        channel_messages = self.ws.slack.messages.get(prompt.channel_id, [])
+        if not any(m["ts"] == prompt.message_ts for m in channel_messages):
+            # Posted by an earlier run, whose stand-in is gone: this one learns of it, so the
+            # prompt can be refreshed after the answer.
+            self.ws.slack.seed_message(
+                prompt.channel_id,
+                "The monthly prompt (posted by an earlier run).",
+                user=self.ws.slack.bot_user_id,
+                ts=prompt.message_ts,
+                bot_id=BOT_ID,
+            )
         value = prompt_value(found.target.key, period)
         if word == "nochange":
             reply = await self.ws.click(
-                NO_CHANGE_ACTION,
+                ActionId.NO_CHANGE,
                 value,
                 user=self.user,
                 channel=prompt.channel_id,
@@ -235,7 +271,7 @@ class LocalSession:
             self.show(reply, "only you see")
         elif word == "update":
             await self.ws.click(
-                SUBMIT_ACTION,
+                ActionId.SUBMIT,
                 value,
                 user=self.user,
                 channel=prompt.channel_id,
@@ -257,6 +293,39 @@ class LocalSession:
             await asyncio.sleep(0.3)
         return True
 
+    async def _click(self, words: str) -> bool:
+        """Click the button whose label holds `words`, in the bot's latest message with one."""
+        wanted = " ".join(words.casefold().split())
+        for call in reversed(self.ws.slack.calls):
+            if call.method not in ("chat.postMessage", "chat.update") or not call.ok:
+                continue
+            for block in call.args.get("blocks") or []:
+                for element in block.get("elements") or []:
+                    if element.get("type") != "button" or not wanted:
+                        continue
+                    label = str(element["text"].get("text", ""))
+                    if wanted not in " ".join(label.casefold().split()):
+                        continue
+                    ts = (call.response or {}).get("ts") or call.args.get("ts")
+                    reply = await self.ws.click(
+                        element["action_id"],
+                        element.get("value", ""),
+                        user=self.user,
+                        channel=call.args.get("channel"),
+                        message_ts=ts,
+                        message={
+                            "ts": ts,
+                            "text": call.args.get("text"),
+                            "blocks": call.args["blocks"],
+                        },
+                        expect_followup=element["action_id"] != ActionId.SUBMIT,
+                    )
+                    if reply.followups:
+                        self.show(reply, f"after clicking “{label}”")
+                    return True
+        self.console.print(f"No button says {words!r} in Plan Bot's recent messages.")
+        return False
+
     async def _save_uploads(self, before: int) -> None:
         """Files Plan Bot uploaded since `before`, saved where the person can open them."""
         for _ in range(100):
@@ -276,10 +345,9 @@ class LocalSession:
 
     async def _add_month(self) -> None:
         async with session_scope(self.ws.engine) as session:
-            plan = await active_plan(session)
-            assert plan.id is not None
+            plan_id = await active_plan_id(session)
             period = open_period(self.ws.settings.timezone)
-            added = await add_sample_updates(session, plan.id, period, 1, seed=len(period))
+            added = await add_sample_updates(session, plan_id, period, 1, seed=len(period))
         self.console.print(f"Added {added} sample updates for {period}.")
 
 

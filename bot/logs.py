@@ -21,21 +21,33 @@ _CONTEXT = (
     "event",
     "status",
     "latency_ms",
+    "reason",
     "department",
     "period",
 )
 
 
-# A response URL (and any hooks.slack.com URL) lets whoever holds it post into the channel:
-# a credential too. Bolt logs the whole body of a request it refuses, at INFO, and a slash
-# command's body carries its response_url, URL-encoded; an interaction's carries it in
-# URL-encoded JSON. The key stays, so the line still says what was there.
+# A response URL lets whoever holds it post into the channel for half an hour: a credential too,
+# whatever its host (hooks.slack.com, GovSlack's hooks.slack-gov.com, a proxy in between). Bolt
+# logs the whole body of a request it refuses, where a slash command carries its response_url
+# URL-encoded and an interaction in URL-encoded JSON; slack_sdk logs the whole URL when it retries
+# a post to one. Hidden here: the value of any `response_url` key, every URL on a `hooks.` host,
+# and every URL whose path is shaped as Slack's response and webhook URLs are — written plainly,
+# JSON-escaped (`https:\/\/…`) or URL-encoded. A key stays, so the line still says what was there.
+_SLASH = r"(?:/|\\/|%2F|%5C%2F)"
+_URL_START = rf"https?(?::|%3A){_SLASH}{_SLASH}"
+_URL_REST = r"[^\s\"'&<>|]*"
 _RESPONSE_URL = re.compile(
     r"(?P<key>response_url(?:=|\"\s*:\s*\"|%22%3A%22|%22%3A%20%22))(?P<value>.+?)(?=&|\"|%22|\s|$)"
-    r"|https://hooks\.slack\.com/[^\s\"'&<>|]+"
-    r"|https%3A%2F%2Fhooks\.slack\.com%2F[^\s\"'&<>|]+",
+    rf"|{_URL_START}hooks\.[A-Za-z0-9.-]+{_URL_REST}"
+    rf"|{_URL_START}[^\s\"'&<>|/\\%]+{_SLASH}"
+    rf"(?:commands|actions|services|workflows|triggers){_SLASH}[A-Z0-9]{_URL_REST}",
     re.IGNORECASE,
 )
+# slack_sdk's webhook client posts only to response URLs and incoming webhooks: every URL in
+# what it logs is one.
+_WEBHOOK_LOGGERS = ("slack_sdk.webhook",)
+_ANY_URL = re.compile(rf"{_URL_START}{_URL_REST}", re.IGNORECASE)
 
 
 def _hide_response_url(match: re.Match[str]) -> str:
@@ -46,9 +58,18 @@ def redact_secrets(text: str) -> str:
     return _RESPONSE_URL.sub(_hide_response_url, _SECRETS.sub("[redacted]", text))
 
 
+def redact_record(record: logging.LogRecord, text: str) -> str:
+    """`text`, the formatted `record`, with its secrets hidden: every URL too when the record
+    comes from the webhook client."""
+    text = redact_secrets(text)
+    if record.name.startswith(_WEBHOOK_LOGGERS):
+        text = _ANY_URL.sub("[redacted]", text)
+    return text
+
+
 class _Redacting(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return redact_secrets(super().format(record))
+        return redact_record(record, super().format(record))
 
 
 class JsonFormatter(logging.Formatter):
@@ -64,7 +85,7 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = getattr(record, key)
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
-        return redact_secrets(json.dumps(entry, default=str))
+        return redact_record(record, json.dumps(entry, default=str))
 
 
 def configure_logging(log_format: str = "auto", level: int = logging.INFO) -> None:

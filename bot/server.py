@@ -24,6 +24,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.app import build_app, plan_context
+from bot.connections import BACKLOG, connection_limits, guarded_protocol
+from bot.doctor import check_deployment, log_checkup
+from bot.http_limits import BodyLimits
+from bot.measures_api import post_measures
+from bot.request_checks import check_slack_request
 from bot.settings import Settings
 from jobs.scheduler import Cycle, build_scheduler
 from models.db import create_engine
@@ -58,7 +63,7 @@ def request_fields(body: bytes, content_type: str) -> dict[str, str]:
             user=form.get("user_id", [""])[0],
             command=form.get("command", [""])[0],
         )
-    except (ValueError, AttributeError, TypeError, IndexError):
+    except (ValueError, AttributeError, TypeError, IndexError, RecursionError):
         return {"kind": "unreadable"}
 
 
@@ -69,11 +74,15 @@ def _present(**fields: object) -> dict[str, str]:
 def build_asgi(
     app: AsyncApp | None,
     engine: AsyncEngine,
+    settings: Settings,
     scheduler: AsyncIOScheduler | None = None,
     startup: Callable[[], Awaitable[None]] | None = None,
-) -> Starlette:
-    """`POST /slack/events` for commands, interactivity and events; `GET /healthz`. Without an
-    app (Socket Mode, where requests are not signed) only `/healthz` is served."""
+) -> BodyLimits:
+    """`POST /slack/events` for commands, interactivity and events; `GET /healthz`;
+    `POST /api/measures` for the city's systems (bot.measures_api). Without an app (Socket
+    Mode, where requests are not signed) `/slack/events` is not served. Bodies are
+    bounded before anything reads them (bot.http_limits); a request to /slack/events must be
+    signed and shaped as Slack shapes it (bot.request_checks) before Bolt reads it."""
 
     async def healthz(_request: Request) -> Response:
         try:
@@ -86,11 +95,11 @@ def build_asgi(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        catching_up = None
+        catching_up: asyncio.Task[None] | None = None
         if scheduler is not None:
             scheduler.start()  # needs the running loop: here, not at import
         if startup is not None:
-            catching_up = asyncio.create_task(startup())
+            catching_up = asyncio.ensure_future(startup())
         try:
             yield
         finally:
@@ -100,29 +109,45 @@ def build_asgi(
                 catching_up.cancel()
             await engine.dispose()
 
-    routes = [Route("/healthz", healthz, methods=["GET"])]
-    if app is not None:
+    async def measures(request: Request) -> Response:
+        return await post_measures(request, engine)
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/api/measures", measures, methods=["POST"]),
+    ]
+    secret = settings.slack_signing_secret
+    if app is not None and secret is not None:
         handler = AsyncSlackRequestHandler(app)
+        signing_secret = secret.get_secret_value()
 
         async def events(request: Request) -> Response:
             started = time.perf_counter()
-            response = await handler.handle(request)
-            fields = request_fields(await request.body(), request.headers.get("content-type", ""))
+            body = await request.body()
+            refusal = check_slack_request(signing_secret, request.headers, body, time.time())
+            if refusal is None:
+                response = await handler.handle(request)
+            else:
+                error = "invalid_request" if refusal.status == 401 else "malformed_request"
+                response = JSONResponse({"ok": False, "error": error}, refusal.status)
+            fields = request_fields(body, request.headers.get("content-type", ""))
             requests_log.info(
-                "%s %s -> %d",
+                "%s %s -> %d%s",
                 fields.get("kind", "request"),
                 fields.get("command") or fields.get("event") or "",
                 response.status_code,
+                f" ({refusal.reason})" if refusal else "",
                 extra={
                     **fields,
                     "status": response.status_code,
                     "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+                    **({"reason": refusal.reason} if refusal else {}),
                 },
             )
             return response
 
         routes.append(Route("/slack/events", events, methods=["POST"]))
-    return Starlette(routes=routes, lifespan=lifespan)
+    return BodyLimits(Starlette(routes=routes, lifespan=lifespan), settings.max_body_bytes)
 
 
 def serve(settings: Settings, *, host: str, port: int) -> None:
@@ -133,7 +158,7 @@ def serve(settings: Settings, *, host: str, port: int) -> None:
     gc.collect()
     gc.freeze()
     socket_mode = settings.slack_app_token is not None
-    scheduler = startup = None
+    scheduler = cycle = None
     if settings.scheduler:
         cycle = Cycle(
             plan_context(settings, engine),
@@ -141,20 +166,40 @@ def serve(settings: Settings, *, host: str, port: int) -> None:
             timedelta(hours=settings.catch_up_hours),
             settings.digest_cron,
         )
-        scheduler, startup = build_scheduler(cycle), cycle.tick
+        scheduler = build_scheduler(cycle)
+
+    async def startup() -> None:
+        """The doctor's checks (joining public channels first), then what is due."""
+        try:
+            log_checkup(await check_deployment(settings))
+        except Exception:
+            log.exception("doctor: the start-up checks failed")
+        if cycle is not None:
+            await cycle.tick()
+
+    limits = connection_limits(settings.max_connections)
     config = uvicorn.Config(
-        build_asgi(None if socket_mode else app, engine, scheduler, startup),
+        build_asgi(None if socket_mode else app, engine, settings, scheduler, startup),
         host=host,
         port=port,
         log_config=None,
         proxy_headers=True,
         access_log=False,
+        http=guarded_protocol(limits),
+        ws="none",  # no WebSocket routes: an upgrade request is an ordinary one
+        backlog=BACKLOG,
+        timeout_keep_alive=settings.keep_alive_seconds,
+    )
+    bounds = (
+        f"at most {limits.max_connections} connections (file descriptors: {limits.fd_limit}), "
+        f"request headers within {limits.header_timeout:g} s, bodies up to "
+        f"{settings.max_body_bytes} bytes, idle connections kept {settings.keep_alive_seconds} s"
     )
     if settings.slack_app_token is not None:
-        log.info("starting in Socket Mode; /healthz on %s:%d", host, port)
+        log.info("starting in Socket Mode; /healthz on %s:%d; %s", host, port, bounds)
         asyncio.run(_socket_mode(app, settings.slack_app_token.get_secret_value(), config))
         return
-    log.info("starting HTTP on %s:%d", host, port)
+    log.info("starting HTTP on %s:%d; %s", host, port, bounds)
     uvicorn.Server(config).run()
 
 
@@ -164,6 +209,6 @@ async def _socket_mode(app: AsyncApp, app_token: str, config: uvicorn.Config) ->
 
     health = asyncio.create_task(uvicorn.Server(config).serve())
     try:
-        await AsyncSocketModeHandler(app, app_token).start_async()
+        await AsyncSocketModeHandler(app, app_token).start_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it untyped
     finally:
         health.cancel()

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.connections import DEFAULT_MAX_CONNECTIONS
+from bot.http_limits import DEFAULT_MAX_BODY_BYTES
 from models.calendar import Calendar, public_holidays
 from models.db import DEFAULT_DATABASE_URL, DatabaseUrlError, async_url
 
@@ -58,6 +60,33 @@ class Settings(BaseSettings):
         72, ge=0, le=24 * 14, validation_alias=_env("PLANBOT_CATCH_UP_HOURS")
     )
     scheduler: bool = Field(True, validation_alias=_env("PLANBOT_SCHEDULER"))
+    max_body_bytes: int = Field(
+        DEFAULT_MAX_BODY_BYTES,
+        ge=16 * 1024,
+        le=64 * 1024 * 1024,
+        validation_alias=_env("PLANBOT_MAX_BODY_BYTES"),
+    )
+    max_connections: int = Field(
+        DEFAULT_MAX_CONNECTIONS, ge=10, le=100_000, validation_alias=_env("PLANBOT_MAX_CONNECTIONS")
+    )
+    keep_alive_seconds: int = Field(
+        5, ge=1, le=3600, validation_alias=_env("PLANBOT_KEEP_ALIVE_SECONDS")
+    )
+    # How long a claim to post lasts unless its process renews it (every third of it): a
+    # process killed mid fan-out leaves claims another takes over this much later at most.
+    claim_lease_seconds: float = Field(
+        60.0, ge=0.5, le=3600, validation_alias=_env("PLANBOT_CLAIM_LEASE_SECONDS")
+    )
+    # Posts per second a fan-out starts at, for the whole workspace; a 429 slows every process
+    # that posts (the pace is shared through the database) for the rest of the run.
+    posts_per_second: float = Field(
+        45.0, gt=0, le=1000, validation_alias=_env("PLANBOT_POSTS_PER_SECOND")
+    )
+    # The month a fiscal year starts: measures' yearly targets are per fiscal year, named for
+    # the year it ends in (Hartford's runs July to June: FY2016 is July 2015 – June 2016).
+    fiscal_year_start: int = Field(
+        7, ge=1, le=12, validation_alias=_env("PLANBOT_FISCAL_YEAR_START")
+    )
 
     @field_validator("slack_api_url")
     @classmethod
@@ -198,6 +227,10 @@ _NAMES = {
     "holidays": "PLANBOT_HOLIDAYS",
     "catch_up_hours": "PLANBOT_CATCH_UP_HOURS",
     "scheduler": "PLANBOT_SCHEDULER",
+    "max_body_bytes": "PLANBOT_MAX_BODY_BYTES",
+    "max_connections": "PLANBOT_MAX_CONNECTIONS",
+    "keep_alive_seconds": "PLANBOT_KEEP_ALIVE_SECONDS",
+    "fiscal_year_start": "PLANBOT_FISCAL_YEAR_START",
 }
 
 

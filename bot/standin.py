@@ -18,6 +18,16 @@ What it does:
 * Records every call as a `Call` in ``calls`` (posts to response URLs go to ``responses``).
 * Keeps just enough state to be coherent: posted messages per channel (history, replies,
   update, delete), views (``home_views`` per user), uploaded file bytes (``uploads``).
+* Answers as Slack does about channels and people, when a test says how things stand
+  (`add_channel`, `remove_channel`, `add_user`, `remove_user`): posting where the bot is not a
+  member is ``not_in_channel`` (``channel_not_found`` in a private channel, which the bot cannot
+  see), in an archived channel ``is_archived``; ``conversations.join`` joins public channels
+  only (``method_not_supported_for_channel_type`` for private ones); ``users.info`` says
+  ``user_not_found`` for someone outside the workspace and ``deleted`` for a deactivated
+  account; ``users.lookupByEmail`` says ``users_not_found``.  Every answer carries the
+  token's scopes in ``x-oauth-scopes`` (`scopes`, by default everything the app asks for).
+  By default every channel exists, is public and has the bot as a member, and every user id
+  is a member of the workspace.
 * Lets a test queue faults per method (`Fault`): HTTP 429 with ``Retry-After``, 5xx, a
   dropped connection, or a Slack ``{"ok": false, "error": ...}``.
 * Optionally enforces ``chat.postMessage`` rate limits (see `SlackStandin.enforce_rate_limits`).
@@ -41,10 +51,26 @@ from typing import Any, Literal, Self
 
 from aiohttp import web
 
-__all__ = ["Call", "Fault", "SlackStandin"]
+__all__ = ["DEFAULT_SCOPES", "Call", "Fault", "SlackChannel", "SlackStandin"]
 
 BOT_ID = "BPLANBOT"
 APP_ID = "APLANBOT"
+
+# The bot token's scopes unless a test says otherwise: what manifest.yml asks for.
+DEFAULT_SCOPES = (
+    "commands",
+    "chat:write",
+    "im:write",
+    "users:read",
+    "users:read.email",
+    "files:write",
+    "reactions:write",
+    "channels:history",
+    "groups:history",
+    "channels:read",
+    "groups:read",
+    "channels:join",
+)
 
 # Argument names whose values slack_sdk (or an app) may send as JSON-encoded strings.
 _JSON_KEYS = frozenset(
@@ -59,7 +85,7 @@ _JSON_KEYS = frozenset(
     }
 )
 
-FaultKind = Literal["rate_limited", "server_error", "drop", "error"]
+FaultKind = Literal["rate_limited", "server_error", "accepted_then_error", "drop", "error"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +111,12 @@ class Fault:
     def server_error(cls, status: int = 500) -> Self:
         """HTTP ``status`` (5xx) with the plain-text body ``internal error``."""
         return cls(kind="server_error", status=status)
+
+    @classmethod
+    def accepted_then_error(cls, status: int = 500) -> Self:
+        """The call is carried out (a post is in the channel), then answered with HTTP
+        ``status`` (5xx): what a client sees when Slack's edge fails after the work is done."""
+        return cls(kind="accepted_then_error", status=status)
 
     @classmethod
     def drop(cls) -> Self:
@@ -114,6 +146,33 @@ class Call:
         if self.status != 200:
             return False
         return self.response is None or bool(self.response.get("ok", True))
+
+
+@dataclass
+class SlackChannel:
+    """A channel as the stand-in knows it (see `SlackStandin.add_channel`)."""
+
+    id: str
+    name: str
+    private: bool = False
+    archived: bool = False
+    member: bool = True
+
+    def info(self) -> dict[str, Any]:
+        """The conversation object Slack's conversations.* methods answer with."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "name_normalized": self.name,
+            "is_channel": True,
+            "is_group": False,
+            "is_im": False,
+            "is_mpim": False,
+            "is_private": self.private,
+            "is_archived": self.archived,
+            "is_general": False,
+            "is_member": self.member,
+        }
 
 
 @dataclass
@@ -240,11 +299,22 @@ class SlackStandin:
         bot_user_id: str = "UPLANBOT",
         team_id: str = "T0PLAN",
         users: dict[str, str] | None = None,
+        scopes: tuple[str, ...] = DEFAULT_SCOPES,
+        enterprise_id: str | None = None,
+        org_install: bool = False,
     ) -> None:
         self.bot_user_id = bot_user_id
         self.team_id = team_id
+        self.enterprise_id = enterprise_id  # an Enterprise Grid organisation's id, or None
+        self.org_install = org_install  # installed on the whole organisation
         self.team_domain = "planbot-local"
         self.users: dict[str, str] = dict(users or {})
+        self.scopes: tuple[str, ...] = tuple(scopes)
+        self.channels: dict[str, SlackChannel] = {}
+        self.emails: dict[str, str] = {}  # e-mail (lower case) → user id
+        self.deactivated: set[str] = set()
+        self.strangers: set[str] = set()  # user ids that are not members of the workspace
+        self._removed_channels: set[str] = set()
         self.calls: list[Call] = []
         self.responses: list[Call] = []
         self.messages: dict[str, list[dict[str, Any]]] = {}
@@ -271,7 +341,7 @@ class SlackStandin:
             return
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._handle_api)
-        app.router.add_post("/response/{name}", self._handle_response)
+        app.router.add_post("/commands/{team}/{hook}/{name}", self._handle_response)
         app.router.add_post("/upload/{file_id}", self._handle_upload)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
@@ -312,8 +382,9 @@ class SlackStandin:
         return f"{self.origin}/api/"
 
     def response_url(self, name: str = "r") -> str:
-        """A URL that records what is POSTed to it (Bolt's ``respond()``) in ``responses``."""
-        return f"{self.origin}/response/{name}"
+        """A URL that records what is POSTed to it (Bolt's ``respond()``) in ``responses``,
+        shaped as Slack's are (``…/commands/TEAM/ID/TOKEN``, here the token is ``name``)."""
+        return f"{self.origin}/commands/{self.team_id}/1/{name}"
 
     # ----------------------------------------------------------------- test helpers
 
@@ -388,12 +459,14 @@ class SlackStandin:
         *,
         user: str,
         thread_ts: str | None = None,
+        ts: str | None = None,
         **extra: Any,
     ) -> dict[str, Any]:
-        """Store a message as if ``user`` had posted it (for history/replies); returns it."""
+        """Store a message as if ``user`` had posted it (for history/replies), at ``ts`` if
+        given (a message posted before this stand-in started); returns it."""
         message: dict[str, Any] = {
             "type": "message",
-            "ts": self._next_ts(),
+            "ts": ts or self._next_ts(),
             "user": user,
             "text": text,
             "team": self.team_id,
@@ -404,6 +477,47 @@ class SlackStandin:
         self._store(self._resolve_channel(channel), message)
         return message
 
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str | None = None,
+        *,
+        private: bool = False,
+        archived: bool = False,
+        member: bool = True,
+    ) -> SlackChannel:
+        """Say how a channel stands: its name, private or public, archived, and whether the
+        bot is a member. (A channel never mentioned exists, is public and has the bot.)"""
+        channel = SlackChannel(channel_id, name or channel_id.lower(), private, archived, member)
+        self.channels[channel_id] = channel
+        self._removed_channels.discard(channel_id)
+        return channel
+
+    def remove_channel(self, channel_id: str) -> None:
+        """The channel no longer exists (or never did): ``channel_not_found`` from now on."""
+        self.channels.pop(channel_id, None)
+        self._removed_channels.add(channel_id)
+
+    def add_user(
+        self, user_id: str, name: str, *, email: str | None = None, deleted: bool = False
+    ) -> None:
+        """A member of the workspace, found by ``users.lookupByEmail`` when `email` is given;
+        ``deleted`` is a deactivated account."""
+        self.users[user_id] = name
+        self.strangers.discard(user_id)
+        if email:
+            self.emails[email.lower()] = user_id
+        if deleted:
+            self.deactivated.add(user_id)
+        else:
+            self.deactivated.discard(user_id)
+
+    def remove_user(self, user_id: str) -> None:
+        """Not a member of this workspace: ``users.info`` answers ``user_not_found``."""
+        self.users.pop(user_id, None)
+        self.strangers.add(user_id)
+        self.emails = {e: u for e, u in self.emails.items() if u != user_id}
+
     # ----------------------------------------------------------------- HTTP handlers
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
@@ -412,11 +526,16 @@ class SlackStandin:
         token = _bearer(request) or (
             args.get("token") if isinstance(args.get("token"), str) else None
         )
-        reply = self._fault_reply(method)
+        accepted_then = self._accepted_then_error(method)
+        reply = None if accepted_then is not None else self._fault_reply(method)
         if reply is None and method == "chat.postMessage":
             reply = self._rate_limit_reply(args)
         if reply is None:
             reply = self._answer(method, args)
+            if accepted_then is not None:
+                reply = _Reply(status=accepted_then.status, text="internal error")
+        # Slack names the token's scopes on every answer, failed or not.
+        reply.headers.setdefault("x-oauth-scopes", ",".join(self.scopes))
         self.calls.append(
             Call(
                 method=method,
@@ -471,6 +590,13 @@ class SlackStandin:
             )
         )
         return reply.to_response(request)
+
+    def _accepted_then_error(self, method: str) -> Fault | None:
+        """The next fault of `method` when it is an accepted-then-error one (consumed)."""
+        queue = self._faults.get(method)
+        if queue and queue[0].kind == "accepted_then_error":
+            return queue.popleft()
+        return None
 
     def _fault_reply(self, method: str) -> _Reply | None:
         queue = self._faults.get(method)
@@ -529,9 +655,12 @@ class SlackStandin:
             "conversations.replies": self._conversations_replies,
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
+            "conversations.join": self._conversations_join,
+            "conversations.list": self._conversations_list,
             "reactions.add": self._reactions_add,
             "users.info": self._users_info,
             "users.list": self._users_list,
+            "users.lookupByEmail": self._users_lookup_by_email,
             "views.open": self._views_open,
             "views.push": self._views_open,
             "views.update": self._views_update,
@@ -544,6 +673,7 @@ class SlackStandin:
         return handler(args)
 
     def _auth_test(self, args: dict[str, Any]) -> _Reply:
+        grid = {} if self.enterprise_id is None else {"enterprise_id": self.enterprise_id}
         return _ok(
             url=f"https://{self.team_domain}.slack.com/",
             team="Plan Bot Local",
@@ -551,13 +681,17 @@ class SlackStandin:
             team_id=self.team_id,
             user_id=self.bot_user_id,
             bot_id=BOT_ID,
-            is_enterprise_install=False,
+            is_enterprise_install=self.org_install,
+            **grid,
         )
 
     def _chat_post_message(self, args: dict[str, Any]) -> _Reply:
         channel = self._resolve_channel(str(args.get("channel", "")))
         if not channel:
             return _fail("channel_not_found")
+        refused = self._refuse(channel, write=True)
+        if refused is not None:
+            return refused
         if not any(args.get(k) for k in ("text", "blocks", "attachments", "markdown_text")):
             return _fail("no_text")
         message: dict[str, Any] = {
@@ -596,6 +730,9 @@ class SlackStandin:
 
     def _chat_update(self, args: dict[str, Any]) -> _Reply:
         channel = self._resolve_channel(str(args.get("channel", "")))
+        refused = self._refuse(channel, write=True)
+        if refused is not None:
+            return refused
         message = self._find(channel, str(args.get("ts", "")))
         if message is None:
             return _fail("message_not_found")
@@ -662,6 +799,9 @@ class SlackStandin:
 
     def _conversations_history(self, args: dict[str, Any]) -> _Reply:
         channel = self._resolve_channel(str(args.get("channel", "")))
+        refused = self._refuse(channel, write=False)
+        if refused is not None:
+            return refused
         top = [
             m
             for m in self.messages.get(channel, [])
@@ -672,6 +812,9 @@ class SlackStandin:
 
     def _conversations_replies(self, args: dict[str, Any]) -> _Reply:
         channel = self._resolve_channel(str(args.get("channel", "")))
+        refused = self._refuse(channel, write=False)
+        if refused is not None:
+            return refused
         ts = str(args.get("ts", ""))
         parent = self._find(channel, ts)
         if parent is None:
@@ -696,12 +839,57 @@ class SlackStandin:
         channel = self._resolve_channel(str(args.get("channel", "")))
         if channel.startswith("D"):
             return _ok(channel={"id": channel, "is_im": True, "user": channel[1:]})
+        known = self._visible_channel(channel)
+        if known is None:
+            return _fail("channel_not_found")
+        return _ok(channel=known.info())
+
+    def _conversations_join(self, args: dict[str, Any]) -> _Reply:
+        """Public channels only; a private one needs an invitation from one of its members."""
+        channel_id = str(args.get("channel", ""))
+        if channel_id in self._removed_channels or not channel_id:
+            return _fail("channel_not_found")
+        channel = self._channel(channel_id)
+        if channel.private or channel_id.startswith(("D", "G")):
+            return _fail("method_not_supported_for_channel_type")
+        if channel.archived:
+            return _fail("is_archived")
+        if channel.member:
+            return _ok(
+                channel=channel.info(),
+                warning="already_in_channel",
+                response_metadata={"warnings": ["already_in_channel"]},
+            )
+        channel.member = True
+        return _ok(channel=channel.info())
+
+    def _conversations_list(self, args: dict[str, Any]) -> _Reply:
+        """The channels a test declared that the bot can see: every public one, and the
+        private ones it is a member of; paged with `limit` and an opaque `cursor`."""
+        types = {t.strip() for t in str(args.get("types") or "public_channel").split(",")}
+        wanted = [
+            c
+            for c in self.channels.values()
+            if ("private_channel" if c.private else "public_channel") in types
+            and (c.member or not c.private)
+            and not (c.archived and _truthy(args.get("exclude_archived", False)))
+        ]
+        cursor = str(args.get("cursor") or f"{_CURSOR}0")
+        if not cursor.startswith(_CURSOR) or not cursor[len(_CURSOR) :].isdigit():
+            return _fail("invalid_cursor")
+        start = int(cursor[len(_CURSOR) :])
+        end = start + max(min(_int(args.get("limit"), 100), 1000), 1)
+        next_cursor = f"{_CURSOR}{end}" if end < len(wanted) else ""
         return _ok(
-            channel={"id": channel, "name": channel.lower(), "is_channel": True, "is_member": True}
+            channels=[c.info() for c in wanted[start:end]],
+            response_metadata={"next_cursor": next_cursor},
         )
 
     def _reactions_add(self, args: dict[str, Any]) -> _Reply:
         channel = self._resolve_channel(str(args.get("channel", "")))
+        refused = self._refuse(channel, write=True)
+        if refused is not None:
+            return refused
         name = str(args.get("name", ""))
         message = self._find(channel, str(args.get("timestamp", "")))
         if message is not None:
@@ -720,22 +908,32 @@ class SlackStandin:
     def _user(self, user_id: str) -> dict[str, Any]:
         is_bot = user_id == self.bot_user_id
         name = "planbot" if is_bot else self.users.get(user_id, user_id.lower())
+        profile: dict[str, Any] = {"display_name": name, "real_name": name}
+        email = next((e for e, u in self.emails.items() if u == user_id), None)
+        if email is not None:
+            profile["email"] = email
         return {
             "id": user_id,
             "team_id": self.team_id,
             "name": name,
             "real_name": name,
-            "deleted": False,
+            "deleted": user_id in self.deactivated,
             "is_bot": is_bot,
             "tz": "UTC",
             "tz_offset": 0,
-            "profile": {"display_name": name, "real_name": name},
+            "profile": profile,
         }
 
     def _users_info(self, args: dict[str, Any]) -> _Reply:
         user_id = str(args.get("user", ""))
-        if not user_id:
+        if not user_id or user_id in self.strangers:
             return _fail("user_not_found")
+        return _ok(user=self._user(user_id))
+
+    def _users_lookup_by_email(self, args: dict[str, Any]) -> _Reply:
+        user_id = self.emails.get(str(args.get("email", "")).strip().lower())
+        if user_id is None:
+            return _fail("users_not_found")
         return _ok(user=self._user(user_id))
 
     def _users_list(self, args: dict[str, Any]) -> _Reply:
@@ -813,6 +1011,10 @@ class SlackStandin:
         if args.get("channel_id"):
             channels.insert(0, str(args["channel_id"]))
         channels = [self._resolve_channel(c) for c in channels]
+        for channel in channels:
+            refused = self._refuse(channel, write=True)
+            if refused is not None:
+                return refused
         done: list[dict[str, Any]] = []
         for entry in entries:
             file_id = str(entry.get("id", "")) if isinstance(entry, dict) else ""
@@ -842,6 +1044,32 @@ class SlackStandin:
         return _ok(files=done)
 
     # ----------------------------------------------------------------- state helpers
+
+    def _channel(self, channel_id: str) -> SlackChannel:
+        """The channel as declared, or the default: public, with the bot as a member."""
+        known = self.channels.get(channel_id)
+        return known if known is not None else SlackChannel(channel_id, channel_id.lower())
+
+    def _visible_channel(self, channel_id: str) -> SlackChannel | None:
+        """None where Slack says channel_not_found: no such channel, or a private one the bot
+        is not in (it cannot see those)."""
+        if not channel_id or channel_id in self._removed_channels:
+            return None
+        channel = self._channel(channel_id)
+        return None if channel.private and not channel.member else channel
+
+    def _refuse(self, channel_id: str, *, write: bool) -> _Reply | None:
+        """Slack's answer when the bot may not read (or post in) a channel; None when it may."""
+        if channel_id.startswith("D"):
+            return None
+        channel = self._visible_channel(channel_id)
+        if channel is None:
+            return _fail("channel_not_found")
+        if write and channel.archived:
+            return _fail("is_archived")
+        if not channel.member:
+            return _fail("not_in_channel")
+        return None
 
     def _resolve_channel(self, channel: str) -> str:
         """A user id as channel (chat.postMessage to a user) means their DM, ``D<user>``."""

@@ -36,10 +36,11 @@ class Reply:
     @property
     def message(self) -> dict[str, Any]:
         """The answer: the last message that has blocks (a follow-up, or the ack itself)."""
-        for candidate in [*reversed(self.followups), self.ack]:
+        candidates: list[dict[str, Any]] = [*reversed(self.followups), self.ack]
+        for candidate in candidates:
             if candidate.get("blocks"):
                 return candidate
-        return self.followups[-1] if self.followups else self.ack
+        return candidates[0]
 
     @property
     def text(self) -> str:
@@ -90,7 +91,7 @@ class Workspace:
             process_before_response=self.process_before_response,
         )
         self.ctx = plan_context(self.settings, self.engine, self.now)
-        self.asgi = build_asgi(self.app, self.engine)
+        self.asgi = build_asgi(self.app, self.engine, self.settings)
         self.http = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=self.asgi), base_url="http://planbot.local"
         )
@@ -133,10 +134,11 @@ class Workspace:
         channel: str | None = "C0LOCAL",
         message_ts: str | None = None,
         view: dict[str, Any] | None = None,
+        message: dict[str, Any] | None = None,
         wait: float = 5.0,
         expect_followup: bool = True,
     ) -> Reply:
-        """`user` clicks a button."""
+        """`user` clicks a button (in `message`, when the listener reads it)."""
         name = f"action-{next(self._names)}"
         request = slack_requests.block_action(
             self.signing_secret,
@@ -147,6 +149,7 @@ class Workspace:
             channel_id=channel,
             message_ts=message_ts,
             view=view,
+            message=message,
         )
         return await self._reply(await self.send(request), name, wait if expect_followup else 0)
 
@@ -168,7 +171,9 @@ class Workspace:
         request = slack_requests.event(
             self.signing_secret,
             body,
-            event_id=event_id or f"Ev{next(self._names):08d}",
+            # Unique across processes: local mode keeps its database from one run to the next,
+            # and an id seen before is taken for Slack retrying it (and not recorded again).
+            event_id=event_id or f"Ev{secrets.token_hex(6).upper()}",
             retry_num=retry_num,
         )
         return await self.send(request)

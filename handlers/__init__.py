@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers.actions import prompt, share
+from handlers import errors
+from handlers.actions import prompt, replies, share
 from handlers.commands import plan
 from handlers.context import PlanContext
-from handlers.events import home
-from handlers.events import messages as thread_replies
+from handlers.events import home, membership, thread_replies
 from handlers.people import PeopleNames
+from handlers.person import use_person
 from handlers.views import update_form
 
 
 def register_listeners(app: AsyncApp, ctx: PlanContext) -> None:
     names = PeopleNames()
+    errors.register(app)
+    use_person(app, ctx)
     plan.register(app, ctx, names)
     share.register(app, ctx, names)
     home.register(app, ctx)
     prompt.register(app, ctx)
+    replies.register(app, ctx)
     update_form.register(app, ctx)
     thread_replies.register(app, ctx)
+    membership.register(app, ctx)

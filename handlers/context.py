@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -25,6 +25,9 @@ class PlanContext:
     digest_channel: str | None = None
     calendar: Calendar = field(default_factory=Calendar)
     now: Callable[[], datetime] = field(default=_utcnow)
+    claim_lease: timedelta = timedelta(seconds=60)  # see Settings.claim_lease_seconds
+    posts_per_second: float = 45.0  # the fan-outs' starting pace for the workspace
+    fiscal_year_start: int = 7  # the month a fiscal year starts (measures' yearly targets)
 
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.admins

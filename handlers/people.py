@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers.messages.layout import People
 from handlers.messages.text import escape
 
 log = logging.getLogger(__name__)
 
-People = Callable[[str], str]
 NAME_TTL_SECONDS = 3600.0
 # With this many names to look up, one users.list page (up to LIST_PAGE members) costs less
 # than a users.info call each: the weekly digest of a large plan names ~200 people, and 200
@@ -64,6 +64,13 @@ class PeopleNames:
             return "@" + escape(self._names.get(user_id, (0.0, user_id))[1])
 
         return display
+
+    async def plain_names(self, client: AsyncWebClient, user_ids: Iterable[str]) -> dict[str, str]:
+        """Names as people wrote them (no "@", no escaping): for files, not for mrkdwn. A user
+        Slack could not name is left out."""
+        wanted = list(dict.fromkeys(user_ids))
+        await self.names(client, wanted)
+        return {u: self._names[u][1] for u in wanted if self._names.get(u, (0.0, u))[1] != u}
 
     def _fresh(self, user_id: str, now: float) -> str | None:
         cached = self._names.get(user_id)

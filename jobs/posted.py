@@ -28,3 +28,17 @@ async def find_posted(
         if metadata.get("event_type") == event_type and metadata.get("event_payload") == payload:
             return str(message["ts"])
     return None
+
+
+async def find_posted_in_thread(
+    client: AsyncWebClient, channel: str, thread_ts: str, event_type: str, payload: dict[str, Any]
+) -> str | None:
+    """The ts of our reply in a thread marked with `post_metadata(event_type, payload)`."""
+    answer = await client.conversations_replies(
+        channel=channel, ts=thread_ts, include_all_metadata=True, limit=HISTORY_LIMIT
+    )
+    for message in answer.get("messages") or []:
+        metadata = message.get("metadata") or {}
+        if metadata.get("event_type") == event_type and metadata.get("event_payload") == payload:
+            return str(message["ts"])
+    return None

@@ -5,27 +5,42 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers.channels import CHANNEL_ERRORS, BlockedPost, by_channel, post_joining
 from handlers.context import PlanContext
-from handlers.messages.cycle import render_prompt, render_unowned
+from handlers.messages.channels import render_unreachable
+from handlers.messages.layout import Message
+from handlers.messages.prompt import render_prompt, render_unowned
 from handlers.people import mention
+from jobs.delivery import (
+    SharedPace,
+    careful_client,
+    claim_or_take_over,
+    deliver,
+    holder,
+    keep_leases,
+)
 from jobs.failures import POST_FAILURES, describe
-from jobs.pacing import Pacer
 from jobs.posted import find_posted, post_metadata
 from models.cycle import (
     DepartmentState,
+    Holder,
     claim_prompt,
     complete_prompt,
     department_states,
     fail_prompt,
     note_unowned,
+    reopen_blocked_prompts,
 )
 from models.db import session_scope
 from models.lookup import load_directory
-from models.plans import active_plan
+from models.periods import period_label
+from models.plans import active_plan, stored_id
+from models.tables import Prompt
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +52,10 @@ class UnknownDepartment(LookupError):
     pass
 
 
+class BeforeThePlan(ValueError):
+    """A period before the plan's first month: nobody is asked about it."""
+
+
 @dataclass
 class PromptRun:
     period: str
@@ -45,6 +64,10 @@ class PromptRun:
     unowned: list[str] = field(default_factory=list)
     no_channel: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    # Refused for their channel (private, archived, missing): not retried until someone acts.
+    blocked: list[BlockedPost] = field(default_factory=list)
+    # Being posted right now by another process: (department, its holder, since when).
+    in_progress: list[tuple[str, str, datetime | None]] = field(default_factory=list)
 
 
 def _payload(department_key: str, period: str) -> dict[str, Any]:
@@ -61,25 +84,38 @@ async def post_monthly_prompts(
     period: str,
     *,
     department: str | None = None,
-    pacer: Pacer | None = None,
+    retry_blocked: bool = False,
 ) -> PromptRun:
     """Ask every owned department (or one) how the period went. Safe to run again and from
-    several processes at once: a prompt is claimed in the database before it is posted. Posts
-    go out concurrently, paced below Slack's limits."""
+    several processes at once: a prompt is claimed in the database before it is posted, and
+    posted once (jobs/delivery.py). Posts go out concurrently at a pace every posting process
+    shares. A prompt blocked by its channel is tried again only when `retry_blocked` (a person
+    asked) or once the bot is invited there."""
     run = PromptRun(period)
-    pacer = pacer or Pacer()
+    pace = SharedPace(ctx.engine, ctx.posts_per_second)
+    me = holder(ctx)
+    careful = careful_client(client)
     async with session_scope(ctx.engine) as session:
         plan = await active_plan(session)
-        assert plan.id is not None
+        plan_id = stored_id(plan.id)
+        if plan.first_period is not None and period < plan.first_period:
+            raise BeforeThePlan(
+                f"{period_label(period)} is before this plan's first month "
+                f"({period_label(plan.first_period)}); no prompt is posted for it"
+            )
         ids = None
         if department is not None:
-            found = (await load_directory(session, plan.id)).resolve(
+            found = (await load_directory(session, plan_id)).resolve(
                 department, kinds=("department",)
             )
             if found.target is None:
                 raise UnknownDepartment(f"no department {department!r}")
             ids = [found.target.id]
-        states = await department_states(session, plan.id, period, ids)
+        states = await department_states(
+            session, plan_id, period, ids, start_month=ctx.fiscal_year_start
+        )
+        if retry_blocked:
+            await reopen_blocked_prompts(session, period=period, department_ids=ids)
     newly_unowned: list[str] = []
     ready: list[tuple[DepartmentState, str]] = []
     for state in states:
@@ -97,21 +133,28 @@ async def post_monthly_prompts(
 
     async def post(state: DepartmentState, channel: str) -> None:
         async with slots:
-            await _post_one(ctx, client, state, channel, run, pacer)
+            await _post_one(ctx, client, careful, state, channel, run, pace, me)
 
-    await asyncio.gather(*(post(state, channel) for state, channel in ready))
+    async with keep_leases(ctx, me):
+        await asyncio.gather(*(post(state, channel) for state, channel in ready))
     run.posted.sort()
     run.already.sort()
     run.failed.sort()
     if newly_unowned:
-        await _tell_admins(ctx, client, period, newly_unowned)
+        await _tell_admins(ctx, client, render_unowned(period, newly_unowned), "unowned")
+    if run.blocked:
+        message = render_unreachable(period, by_channel(run.blocked))
+        await _tell_admins(ctx, client, message, "unreachable channels")
     log.info(
-        "prompts for %s: %d posted, %d already, %d without owner, %d failed",
+        "prompts for %s: %d posted, %d already, %d in progress elsewhere, %d without owner, "
+        "%d failed, %d blocked",
         period,
         len(run.posted),
         len(run.already),
+        len(run.in_progress),
         len(run.unowned),
         len(run.failed),
+        len(run.blocked),
         extra={"period": period},
     )
     return run
@@ -120,32 +163,46 @@ async def post_monthly_prompts(
 async def _post_one(
     ctx: PlanContext,
     client: AsyncWebClient,
+    careful: AsyncWebClient,
     state: DepartmentState,
     channel: str,
     run: PromptRun,
-    pacer: Pacer,
+    pace: SharedPace,
+    me: Holder,
 ) -> None:
     async with session_scope(ctx.engine) as session:
-        claim = await claim_prompt(session, state.id, state.period, channel, ctx.now())
+        claim, held = await claim_or_take_over(
+            session,
+            lambda: claim_prompt(session, state.id, state.period, channel, ctx.now(), me),
+            Prompt,
+            {"department_id": state.id, "period": state.period},
+            ctx.now(),
+        )
     if claim is None:
-        run.already.append(state.key)
+        if held is not None:
+            run.in_progress.append((state.key, held.holder, held.since))
+        else:
+            run.already.append(state.key)
         return
+    payload = _payload(state.key, state.period)
+    message = render_prompt(state, mention, due=ctx.calendar.closes_at(state.period))
+
+    async def post() -> Any:
+        return await post_joining(
+            careful,
+            channel,
+            text=message.text,
+            blocks=message.blocks,
+            metadata=prompt_metadata(state.key, state.period),
+            unfurl_links=False,
+        )
+
+    async def find() -> str | None:
+        return await find_posted(client, channel, PROMPT_EVENT, payload)
+
     try:
-        ts = None
-        if claim.attempts > 1:  # an earlier attempt may have reached Slack before it was recorded
-            payload = _payload(state.key, state.period)
-            ts = await find_posted(client, channel, PROMPT_EVENT, payload)
-        if ts is None:
-            message = render_prompt(state, mention)
-            await pacer.wait(channel)
-            answer = await client.chat_postMessage(
-                channel=channel,
-                text=message.text,
-                blocks=message.blocks,
-                metadata=prompt_metadata(state.key, state.period),
-                unfurl_links=False,
-            )
-            ts, channel = str(answer["ts"]), str(answer.get("channel") or channel)
+        # An earlier attempt may have reached Slack before it was recorded: look first.
+        ts, channel = await deliver(pace, channel, post, find, look_first=claim.attempts > 1)
         async with session_scope(ctx.engine) as session:
             await complete_prompt(session, claim.id, channel, ts, ctx.now())
         run.posted.append(state.key)
@@ -158,19 +215,23 @@ async def _post_one(
             error,
             extra={"department": state.key, "period": state.period},
         )
+        blocked = error in CHANNEL_ERRORS
         async with session_scope(ctx.engine) as session:
-            await fail_prompt(session, claim.id, error)
-        run.failed.append((state.key, error))
+            await fail_prompt(session, claim.id, error, blocked=blocked)
+        if blocked:
+            updates = state.channel_id is None
+            run.blocked.append(BlockedPost(state.name, state.key, channel, error, updates))
+        else:
+            run.failed.append((state.key, error))
 
 
 async def _tell_admins(
-    ctx: PlanContext, client: AsyncWebClient, period: str, names: list[str]
+    ctx: PlanContext, client: AsyncWebClient, message: Message, about: str
 ) -> None:
-    message = render_unowned(period, names)
+    if not ctx.admins:
+        log.warning("no PLANBOT_ADMINS to tell about %s", about)
     for admin in sorted(ctx.admins):
         try:
             await client.chat_postMessage(channel=admin, text=message.text, blocks=message.blocks)
         except POST_FAILURES as exc:
-            log.warning(
-                "could not tell admin %s about unowned departments: %s", admin, describe(exc)
-            )
+            log.warning("could not tell admin %s about %s: %s", admin, about, describe(exc))

@@ -16,9 +16,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import PlanContext
 from handlers.people import PeopleNames
-from jobs.digest import DigestRun, post_weekly_digest
+from jobs.measure_fetch import FETCH_TIME, fetch_measures
 from jobs.prompts import PromptRun, post_monthly_prompts
 from jobs.reminders import ReminderRun, due_reminder, send_reminders
+from jobs.weekly_digest import DigestRun, post_weekly_digest
 from models.periods import open_period
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,20 @@ class Cycle:
         except Exception:
             log.exception("scheduled run failed; the next tick tries again")
 
+    async def fetch(self) -> None:
+        """The daily fetch of measures with a data source: a failure waits for tomorrow's."""
+        try:
+            run = await fetch_measures(self.ctx)
+        except Exception:
+            log.exception("measures fetch failed; tomorrow's tries again")
+            return
+        if run.failed:
+            log.warning(
+                "measures fetch: %d source(s) failed: %s",
+                len(run.failed),
+                ", ".join(key for key, _ in run.failed),
+            )
+
 
 def build_scheduler(cycle: Cycle) -> AsyncIOScheduler:
     """At the prompt time on weekdays (holidays are the calendar's business), and every few
@@ -111,6 +126,14 @@ def build_scheduler(cycle: Cycle) -> AsyncIOScheduler:
         ),
         id="cycle",
         name="monthly prompts and reminders",
+        replace_existing=True,
+    )
+    hour, minute = FETCH_TIME
+    scheduler.add_job(
+        cycle.fetch,
+        CronTrigger(hour=hour, minute=minute, timezone=calendar.zone),
+        id="fetch",
+        name="measures from their data sources",
         replace_existing=True,
     )
     scheduler.add_job(

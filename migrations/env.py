@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
+from sqlmodel import SQLModel
 
-from models.tables import SQLModel
+import models.tables  # noqa: F401 - the tables, registered on SQLModel.metadata
 
 target_metadata = SQLModel.metadata
 config = context.config

@@ -10,17 +10,22 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.attention import NO_CHANGE_NOTE
 from models.clean import clean_text
+from models.measures import MeasureView, measure_views
+from models.periods import recent_periods
 from models.plans import bump_revision
 from models.queries import UpdateView, dialect_of, initiative_rows, update_view
 from models.status import Status
 from models.tables import (
     Department,
     DepartmentOwner,
+    Digest,
     Initiative,
+    PostState,
     Prompt,
     Reminder,
     SlackEvent,
@@ -28,9 +33,11 @@ from models.tables import (
     utcnow,
 )
 
-# A claim older than this is taken to belong to a process that died mid-post.
+# A claim from before leases (no lease_until) older than this belongs to a process that died.
 STALE_CLAIM = timedelta(minutes=10)
 MAX_NOTE = 2000
+MEASURE_MONTHS = 12  # a measure's last value, even a quarterly or annual one, is within a year
+PUSHED = ("file", "api", "fetch")  # actuals that arrive by themselves
 
 
 @dataclass(frozen=True)
@@ -58,10 +65,40 @@ class DepartmentState:
     channel_id: str | None
     period: str
     initiatives: tuple[InitiativeState, ...]
+    # The measures it owns (issue 15), read with the year before the period; judged with the
+    # fiscal year starting in month `fiscal_start`.
+    measures: tuple[MeasureView, ...] = ()
+    fiscal_start: int = 7
 
     @property
     def reported(self) -> bool:
         return any(i.reported for i in self.initiatives)
+
+    @property
+    def due_measures(self) -> list[MeasureView]:
+        """The measures that take a value for this period (a quarterly one at quarter ends)."""
+        return [m for m in self.measures if m.due(self.period, self.fiscal_start)]
+
+    @property
+    def measures_without_number(self) -> list[MeasureView]:
+        """Due measures with no value for the period yet: what the lead still owes."""
+        return [m for m in self.due_measures if self.period not in m.values]
+
+    @property
+    def measures_to_explain(self) -> list[MeasureView]:
+        """Due measures whose value arrived by itself (a file, the API, a fetch), judged Near or
+        Missed, with no explanation yet: the lead is asked only why."""
+        found = []
+        for m in self.due_measures:
+            latest = m.latest.get(self.period)
+            if latest is None or latest.note or latest.source not in PUSHED:
+                continue
+            if m.judged(self.period, self.fiscal_start).status.needs_attention:
+                found.append(m)
+        return found
+
+    def measure(self, measure_id: int) -> MeasureView | None:
+        return next((m for m in self.measures if m.id == measure_id), None)
 
     def initiative(self, number: int) -> InitiativeState | None:
         return next((i for i in self.initiatives if i.number == number), None)
@@ -87,29 +124,44 @@ class PromptRef:
 
 
 async def department_states(
-    session: AsyncSession, plan_id: int, period: str, department_ids: Sequence[int] | None = None
+    session: AsyncSession,
+    plan_id: int,
+    period: str,
+    department_ids: Sequence[int] | None = None,
+    *,
+    start_month: int = 7,
 ) -> list[DepartmentState]:
-    """Departments with initiatives, each with its initiatives' latest updates and its owners.
-    Three statements whatever the plan's size."""
-    query = select(Department).where(Department.plan_id == plan_id)
+    """Departments with initiatives, each with its initiatives' latest updates, its owners and
+    its measures (their fiscal year starting in `start_month`). Four statements whatever the
+    plan's size (seven when it has measures)."""
+    query = select(Department).where(col(Department.plan_id) == plan_id)
     if department_ids is not None:
-        query = query.where(Department.id.in_(department_ids))  # type: ignore[union-attr]
-    departments = (await session.exec(query.order_by(Department.position))).all()
+        query = query.where(col(Department.id).in_(department_ids))
+    departments = (await session.exec(query.order_by(col(Department.position)))).all()
     ids = [d.id for d in departments]
     owners: dict[int, list[str]] = {}
     for department_id, user_id in await session.exec(
-        select(DepartmentOwner.department_id, DepartmentOwner.user_id)
-        .where(DepartmentOwner.department_id.in_(ids))  # type: ignore[attr-defined]
-        .order_by(DepartmentOwner.user_id)
+        select(col(DepartmentOwner.department_id), col(DepartmentOwner.user_id))
+        .where(col(DepartmentOwner.department_id).in_(ids))
+        .order_by(col(DepartmentOwner.user_id))
     ):
         owners.setdefault(department_id, []).append(user_id)
     rows = (
         await session.exec(
             initiative_rows(period, dialect_of(session))
-            .where(Initiative.department_id.in_(ids))  # type: ignore[attr-defined]
-            .order_by(Initiative.department_id, Initiative.number)
+            .where(col(Initiative.department_id).in_(ids))
+            .order_by(col(Initiative.department_id), col(Initiative.number))
         )
     ).all()
+    measures: dict[str, list[MeasureView]] = {}
+    for view in await measure_views(
+        session,
+        plan_id,
+        recent_periods(period, MEASURE_MONTHS),
+        department_ids=[i for i in ids if i is not None],
+        start_month=start_month,
+    ):
+        measures.setdefault(view.department_key or "", []).append(view)
     initiatives: dict[int, list[InitiativeState]] = {}
     for row in rows:
         latest = update_view(row)
@@ -132,6 +184,8 @@ async def department_states(
             channel_id=d.channel_id,
             period=period,
             initiatives=tuple(initiatives.get(d.id or 0, ())),
+            measures=tuple(measures.get(d.key, ())),
+            fiscal_start=start_month,
         )
         for d in departments
         if d.id in initiatives
@@ -139,9 +193,11 @@ async def department_states(
 
 
 async def department_state(
-    session: AsyncSession, plan_id: int, period: str, department_id: int
+    session: AsyncSession, plan_id: int, period: str, department_id: int, *, start_month: int = 7
 ) -> DepartmentState | None:
-    states = await department_states(session, plan_id, period, [department_id])
+    states = await department_states(
+        session, plan_id, period, [department_id], start_month=start_month
+    )
     return states[0] if states else None
 
 
@@ -154,13 +210,44 @@ async def insert_ignoring_duplicates(session: AsyncSession, table: Any, **values
     """INSERT … ON CONFLICT DO NOTHING; True when this call inserted the row. (RETURNING, not
     rowcount: psycopg's async cursor reports -1 for these.)"""
     key = next(iter(table.__table__.primary_key.columns))
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         _insert(session, table).values(**values).on_conflict_do_nothing().returning(key)
     )
     return result.first() is not None
 
 
 # --- prompts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a claim: a process, named so that an operator can find it."""
+
+    name: str  # "host:pid:boot"
+    lease: timedelta  # how long a claim lasts unless renewed
+
+
+@dataclass(frozen=True)
+class HeldBy:
+    """A claim someone else holds: the report says who, and since when."""
+
+    holder: str
+    since: datetime | None
+
+
+def _claimable(table: Any, claimable: tuple[str, ...], now: datetime) -> Any:
+    """In a claimable state, or claimed by a process whose lease ran out (a claim from before
+    leases counts as abandoned after STALE_CLAIM)."""
+    return sa.or_(
+        table.state.in_(claimable),
+        sa.and_(
+            table.state == PostState.POSTING,
+            sa.or_(
+                table.lease_until < now,
+                sa.and_(table.lease_until.is_(None), table.claimed_at < now - STALE_CLAIM),
+            ),
+        ),
+    )
 
 
 async def claim_for_posting(
@@ -170,28 +257,81 @@ async def claim_for_posting(
     *,
     claimable: tuple[str, ...],
     now: datetime,
-    stale_after: timedelta = STALE_CLAIM,
+    holder: Holder,
     **recorded: Any,
 ) -> Any | None:
     """Record the row `key` names, once (`recorded` fills the rest of a new one), and claim it
-    for posting: its state becomes "posting" when it is in a `claimable` state, or when another
-    process's claim is older than `stale_after` (that process died). The claimed row, or None.
-    The caller commits at once, before posting, so that a crash or a second process cannot post
-    it twice. Prompts and digests both go through here."""
+    for posting: its state becomes "posting", held by `holder` until its lease runs out, when
+    it is in a `claimable` state or another process's lease ran out (that process died). The
+    claimed row, or None. The caller commits at once, before posting, so that a crash or a
+    second process cannot post it twice; the holder renews its leases while it works
+    (`renew_leases`). Prompts, reminders and digests all go through here."""
     await insert_ignoring_duplicates(
-        session, table, **key, **recorded, state="pending", attempts=0, created_at=now
+        session, table, **key, **recorded, state=PostState.PENDING, attempts=0, created_at=now
     )
-    is_claimable = sa.or_(
-        table.state.in_(claimable),
-        sa.and_(table.state == "posting", table.claimed_at < now - stale_after),
-    )
-    claimed = await session.exec(  # type: ignore[call-overload]
+    claimed = await session.exec(
         sa.update(table)
-        .where(*(getattr(table, name) == value for name, value in key.items()), is_claimable)
-        .values(state="posting", claimed_at=now, attempts=table.attempts + 1)
+        .where(
+            *(getattr(table, name) == value for name, value in key.items()),
+            _claimable(table, claimable, now),
+        )
+        .values(
+            state=PostState.POSTING,
+            claimed_at=now,
+            holder=holder.name,
+            lease_until=now + holder.lease,
+            attempts=table.attempts + 1,
+        )
         .returning(*table.__table__.columns)
     )
     return claimed.first()
+
+
+async def held_by(session: AsyncSession, table: Any, key: dict[str, Any]) -> HeldBy | None:
+    """Who holds the row's claim, when it is being posted by someone else right now."""
+    row = (
+        await session.exec(  # type: ignore[call-overload]
+            sa.select(table.state, table.holder, table.claimed_at).where(
+                *(getattr(table, name) == value for name, value in key.items())
+            )
+        )
+    ).first()
+    if row is None or row.state != PostState.POSTING:
+        return None
+    return HeldBy(row.holder or "a process from before claims were named", row.claimed_at)
+
+
+async def end_lease(
+    session: AsyncSession, table: Any, key: dict[str, Any], holder: str, now: datetime
+) -> bool:
+    """End the lease `holder` has on the row: it is known to be gone (its process is dead), so
+    the claim is another's to take at once. True when there was such a lease."""
+    ended = await session.exec(
+        sa.update(table)
+        .where(
+            *(getattr(table, name) == value for name, value in key.items()),
+            col(table.state) == PostState.POSTING,
+            col(table.holder) == holder,
+        )
+        .values(lease_until=now - timedelta(seconds=1))
+        .returning(col(table.id))
+    )
+    return bool(ended.all())
+
+
+async def renew_leases(session: AsyncSession, holder: Holder, now: datetime) -> int:
+    """Extend every claim `holder` holds: it is alive and still posting. How many."""
+    renewed = 0
+    tables: tuple[type[Prompt] | type[Reminder] | type[Digest], ...] = (Prompt, Reminder, Digest)
+    for table in tables:
+        result = await session.exec(
+            sa.update(table)
+            .where(col(table.holder) == holder.name, col(table.state) == PostState.POSTING)
+            .values(lease_until=now + holder.lease)
+            .returning(col(table.id))
+        )
+        renewed += len(result.all())
+    return renewed
 
 
 async def claim_prompt(
@@ -199,16 +339,18 @@ async def claim_prompt(
     department_id: int,
     period: str,
     channel_id: str,
-    now: datetime | None = None,
+    now: datetime,
+    holder: Holder,
 ) -> PromptRef | None:
     """Record the prompt (once per department and period) and claim it for posting. None when
-    it is posted already or another process holds a fresh claim."""
+    it is posted already or another process holds a live claim (`held_by` says which)."""
     claimed = await claim_for_posting(
         session,
         Prompt,
         {"department_id": department_id, "period": period},
-        claimable=("pending", "failed", "unowned"),
-        now=now or utcnow(),
+        claimable=(PostState.PENDING, PostState.FAILED, PostState.UNOWNED),
+        now=now,
+        holder=holder,
         channel_id=channel_id,
     )
     return None if claimed is None else _prompt_ref(claimed)
@@ -238,7 +380,7 @@ async def note_unowned(
         department_id=department_id,
         period=period,
         channel_id=channel_id,
-        state="unowned",
+        state=PostState.UNOWNED,
         attempts=0,
         created_at=utcnow(),
     )
@@ -251,11 +393,11 @@ async def complete_prompt(
     message_ts: str,
     now: datetime | None = None,
 ) -> None:
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         sa.update(Prompt)
-        .where(Prompt.id == prompt_id)
+        .where(col(Prompt.id) == prompt_id)
         .values(
-            state="posted",
+            state=PostState.POSTED,
             channel_id=channel_id,
             message_ts=message_ts,
             posted_at=now or utcnow(),
@@ -264,12 +406,38 @@ async def complete_prompt(
     )
 
 
-async def fail_prompt(session: AsyncSession, prompt_id: int, error: str) -> None:
-    await session.exec(  # type: ignore[call-overload]
+async def fail_prompt(
+    session: AsyncSession, prompt_id: int, error: str, *, blocked: bool = False
+) -> None:
+    """A failed prompt is tried again on the next run; a *blocked* one (its channel needs a
+    person: an invitation, another channel) waits for `reopen_blocked_prompts`."""
+    await session.exec(
         sa.update(Prompt)
-        .where(Prompt.id == prompt_id)
-        .values(state="failed", last_error=error[:500])
+        .where(col(Prompt.id) == prompt_id)
+        .values(state=PostState.BLOCKED if blocked else PostState.FAILED, last_error=error[:500])
     )
+
+
+async def reopen_blocked_prompts(
+    session: AsyncSession,
+    *,
+    channel_id: str | None = None,
+    department_ids: Sequence[int] | None = None,
+    period: str | None = None,
+) -> int:
+    """Blocked prompts become ones to try again (of a channel, departments or period, or
+    all): the bot was invited, a channel was changed, or an operator asked. How many."""
+    where = [col(Prompt.state) == PostState.BLOCKED]
+    if channel_id is not None:
+        where.append(col(Prompt.channel_id) == channel_id)
+    if department_ids is not None:
+        where.append(col(Prompt.department_id).in_(department_ids))
+    if period is not None:
+        where.append(col(Prompt.period) == period)
+    reopened = await session.exec(
+        sa.update(Prompt).where(*where).values(state=PostState.FAILED).returning(col(Prompt.id))
+    )
+    return len(reopened.all())
 
 
 async def prompt_for_message(
@@ -277,7 +445,9 @@ async def prompt_for_message(
 ) -> PromptRef | None:
     prompt = (
         await session.exec(
-            select(Prompt).where(Prompt.channel_id == channel_id, Prompt.message_ts == message_ts)
+            select(Prompt).where(
+                col(Prompt.channel_id) == channel_id, col(Prompt.message_ts) == message_ts
+            )
         )
     ).first()
     return None if prompt is None else _prompt_ref(prompt)
@@ -286,27 +456,38 @@ async def prompt_for_message(
 async def prompt_for(session: AsyncSession, department_id: int, period: str) -> PromptRef | None:
     prompt = (
         await session.exec(
-            select(Prompt).where(Prompt.department_id == department_id, Prompt.period == period)
+            select(Prompt).where(
+                col(Prompt.department_id) == department_id, col(Prompt.period) == period
+            )
         )
     ).first()
     return None if prompt is None else _prompt_ref(prompt)
 
 
-async def failed_prompts(session: AsyncSession, plan_id: int, period: str) -> list[tuple[str, str]]:
-    """Prompts of a period that Slack has not accepted yet: department name and last error."""
+async def failed_prompts(
+    session: AsyncSession, plan_id: int, period: str
+) -> list[tuple[str, str, bool]]:
+    """Prompts of a period that Slack has not accepted yet: department name, last error, and
+    whether it is blocked (its channel needs a person) rather than retried."""
     rows = await session.exec(
-        select(Department.name, Prompt.last_error)
-        .join(Department, Department.id == Prompt.department_id)  # type: ignore[arg-type]
-        .where(Department.plan_id == plan_id, Prompt.period == period, Prompt.state == "failed")
-        .order_by(Department.position)
+        select(col(Department.name), col(Prompt.last_error), col(Prompt.state))
+        .join(Department, col(Department.id) == col(Prompt.department_id))
+        .where(
+            col(Department.plan_id) == plan_id,
+            col(Prompt.period) == period,
+            col(Prompt.state).in_((PostState.FAILED, PostState.BLOCKED)),
+        )
+        .order_by(col(Department.position))
     )
-    return [(name, error or "unknown error") for name, error in rows]
+    return [
+        (name, error or "unknown error", state == PostState.BLOCKED) for name, error, state in rows
+    ]
 
 
 async def prompts_of(session: AsyncSession, period: str) -> list[PromptRef]:
     return [
         _prompt_ref(p)
-        for p in (await session.exec(select(Prompt).where(Prompt.period == period))).all()
+        for p in (await session.exec(select(Prompt).where(col(Prompt.period) == period))).all()
     ]
 
 
@@ -315,8 +496,9 @@ async def prompts_of(session: AsyncSession, period: str) -> list[PromptRef]:
 
 async def is_owner(session: AsyncSession, department_id: int, user_id: str) -> bool:
     found = await session.exec(
-        select(DepartmentOwner.user_id).where(
-            DepartmentOwner.department_id == department_id, DepartmentOwner.user_id == user_id
+        select(col(DepartmentOwner.user_id)).where(
+            col(DepartmentOwner.department_id) == department_id,
+            col(DepartmentOwner.user_id) == user_id,
         )
     )
     return found.first() is not None
@@ -371,10 +553,23 @@ async def record_updates(
     return list(entries)
 
 
+def said_no_change(department: DepartmentState, number: int, author: str) -> bool:
+    """Whether the initiative's latest update is already this person's "No change" for the
+    department's period: a second one would say nothing new."""
+    initiative = department.initiative(number)
+    latest = initiative.latest if initiative is not None else None
+    return (
+        latest is not None
+        and latest.period == department.period
+        and latest.author == author
+        and latest.note == NO_CHANGE_NOTE
+    )
+
+
 def no_change_entries(department: DepartmentState) -> tuple[list[UpdateEntry], list[int]]:
     """ "No change": every initiative's last status again, and the numbers that have none."""
     entries = [
-        UpdateEntry(i.number, i.latest.status, i.latest.percent, "No change")
+        UpdateEntry(i.number, i.latest.status, i.latest.percent, NO_CHANGE_NOTE)
         for i in department.initiatives
         if i.latest is not None
     ]
@@ -385,19 +580,70 @@ def no_change_entries(department: DepartmentState) -> tuple[list[UpdateEntry], l
 # --- reminders -------------------------------------------------------------------------------
 
 
-async def claim_reminder(session: AsyncSession, prompt_id: int, ordinal: int) -> bool:
-    """Record reminder `ordinal` of a prompt; True only for the one call that recorded it."""
-    return await insert_ignoring_duplicates(
-        session, Reminder, prompt_id=prompt_id, ordinal=ordinal, created_at=utcnow()
+@dataclass(frozen=True)
+class ReminderClaim:
+    id: int
+    attempts: int
+    thread_ts: str | None  # its thread post, when an earlier attempt recorded one
+
+
+async def claim_reminder(
+    session: AsyncSession, prompt_id: int, ordinal: int, now: datetime, holder: Holder
+) -> ReminderClaim | None:
+    """Record reminder `ordinal` of a prompt and claim it for posting, as prompts are; None
+    when it is sent, skipped, or being sent by another process."""
+    claimed = await claim_for_posting(
+        session,
+        Reminder,
+        {"prompt_id": prompt_id, "ordinal": ordinal},
+        claimable=(PostState.PENDING, PostState.FAILED),
+        now=now,
+        holder=holder,
+    )
+    return (
+        None if claimed is None else ReminderClaim(claimed.id, claimed.attempts, claimed.thread_ts)
     )
 
 
-async def mark_reminder_sent(session: AsyncSession, prompt_id: int, ordinal: int) -> None:
-    await session.exec(  # type: ignore[call-overload]
+async def skip_reminder(session: AsyncSession, prompt_id: int, ordinal: int, now: datetime) -> None:
+    """An earlier reminder never sent when a later one is due: recorded as skipped, so that
+    nobody gets two at once after downtime."""
+    await insert_ignoring_duplicates(
+        session,
+        Reminder,
+        prompt_id=prompt_id,
+        ordinal=ordinal,
+        state=PostState.SKIPPED,
+        attempts=0,
+        created_at=now,
+    )
+    await session.exec(
         sa.update(Reminder)
-        .where(Reminder.prompt_id == prompt_id, Reminder.ordinal == ordinal)
-        .values(sent_at=utcnow())
+        .where(
+            col(Reminder.prompt_id) == prompt_id,
+            col(Reminder.ordinal) == ordinal,
+            col(Reminder.state).in_((PostState.PENDING, PostState.FAILED)),
+        )
+        .values(state=PostState.SKIPPED)
     )
+
+
+async def reminder_posted_in_thread(session: AsyncSession, reminder_id: int, ts: str) -> None:
+    """Its thread post is in: a retry after this sends only what is left (the DMs)."""
+    await session.exec(
+        sa.update(Reminder).where(col(Reminder.id) == reminder_id).values(thread_ts=ts)
+    )
+
+
+async def finish_reminder(
+    session: AsyncSession, reminder_id: int, now: datetime, error: str | None = None
+) -> None:
+    values: dict[str, object] = (
+        {"state": PostState.SENT, "sent_at": now, "last_error": None}
+        if error is None
+        else {"state": PostState.FAILED, "last_error": error[:500]}
+    )
+    await session.exec(sa.update(Reminder).where(col(Reminder.id) == reminder_id).values(**values))
 
 
 # --- Slack event deliveries ------------------------------------------------------------------

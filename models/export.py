@@ -1,18 +1,24 @@
-"""The latest status of every initiative, as rows a city could publish on its open-data portal."""
+"""The latest status of every initiative, as rows a city could publish on its open-data portal:
+statuses in words ("On track") and people by name, with the status key kept in its own column
+for whoever joins the file with other data."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from dataclasses import asdict, dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.planfile import slug
 from models.queries import dialect_of, initiative_rows
-from models.tables import Department, Goal, Initiative, InitiativeGoal
+from models.status import Status, look
+from models.tables import Department, Goal, Initiative, InitiativeGoal, Plan
 
 EXPORT_FORMATS = ("csv", "json")
 
@@ -25,12 +31,16 @@ class ExportRow:
     parent_number: int | None
     text: str
     goals: str  # goal keys separated by ";"
-    status: str
+    status: str  # as people read it: "On track", "No update"
+    status_key: str  # as programs read it: "on_track", "no_update"
     percent: int | None
     note: str
     period: str
-    author: str
+    author: str  # the person's name (see `with_names`); a Slack user id until then
     updated_at: str  # ISO 8601, UTC
+
+
+NO_UPDATE_KEY = "no_update"
 
 
 async def export_rows(session: AsyncSession, plan_id: int, period: str) -> list[ExportRow]:
@@ -38,15 +48,15 @@ async def export_rows(session: AsyncSession, plan_id: int, period: str) -> list[
     rows = (
         await session.exec(
             initiative_rows(period, dialect_of(session))
-            .where(Department.plan_id == plan_id)
-            .order_by(Department.position, Initiative.number)
+            .where(col(Department.plan_id) == plan_id)
+            .order_by(col(Department.position), col(Initiative.number))
         )
     ).all()
     goal_rows = await session.exec(
-        select(InitiativeGoal.initiative_id, Goal.key)
-        .join(Goal, Goal.id == InitiativeGoal.goal_id)  # type: ignore[arg-type]
-        .where(Goal.plan_id == plan_id)
-        .order_by(InitiativeGoal.initiative_id, sa.asc(Goal.position))
+        select(col(InitiativeGoal.initiative_id), col(Goal.key))
+        .join(Goal, col(Goal.id) == col(InitiativeGoal.goal_id))
+        .where(col(Goal.plan_id) == plan_id)
+        .order_by(col(InitiativeGoal.initiative_id), sa.asc(col(Goal.position)))
     )
     goals: dict[int, list[str]] = {}
     for initiative_id, key in goal_rows:
@@ -59,7 +69,8 @@ async def export_rows(session: AsyncSession, plan_id: int, period: str) -> list[
             parent_number=row.parent_number,
             text=row.text,
             goals=";".join(goals.get(row.id, [])),
-            status=row.status or "no_update",
+            status=look(Status(row.status) if row.status else None).word,
+            status_key=row.status or NO_UPDATE_KEY,
             percent=row.percent,
             note=row.note or "",
             period=row.period or "",
@@ -68,6 +79,26 @@ async def export_rows(session: AsyncSession, plan_id: int, period: str) -> list[
         )
         for row in rows
     ]
+
+
+def authors(rows: list[ExportRow]) -> list[str]:
+    """The user ids of everyone who wrote a latest update, once each."""
+    return list(dict.fromkeys(row.author for row in rows if row.author))
+
+
+def with_names(rows: list[ExportRow], names: Mapping[str, str]) -> list[ExportRow]:
+    """The rows with each author's user id replaced by their name, where it is known."""
+    return [replace(row, author=names.get(row.author, row.author)) for row in rows]
+
+
+def export_filename(plan: Plan, period: str, fmt: str = "csv") -> str:
+    """'city-of-hartford-fiscal-year-2016-strategic-plan-status-2026-10.csv': the plan's name,
+    and its fiscal year only when the name does not say it already."""
+    name = slug(plan.name) or "plan"
+    years = re.findall(r"\d+", plan.fiscal_year)
+    if plan.fiscal_year and not all(year in name for year in years):
+        name += "-" + slug(plan.fiscal_year)
+    return f"{name}-status-{period}.{fmt}"
 
 
 def _cell(value: object) -> object:

@@ -9,19 +9,24 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from models.clean import clean_text
 from models.status import Status
 
+if TYPE_CHECKING:
+    from models.measurefile import MeasureSpec
+
 DATA_DIR = Path(__file__).parent / "data"
 BUNDLED_PLAN = DATA_DIR / "hartford-fy2016.yaml"
-GOAL_KINDS = ("mayor", "city-plan")
 CSV_COLUMNS = ("department", "number", "text", "goals")
-CSV_OPTIONAL = ("city_plan_goals", "parent", "status", "department_key")
+# `other_goals` holds goals of the plan's second group; `city_plan_goals` is its older name.
+CSV_OPTIONAL = ("other_goals", "city_plan_goals", "parent", "status", "department_key")
 MAX_TEXT = 2000
+MAX_SHORT = 24  # a goal's short name labels a chart's bar on one line
+MAX_GROUP = 60  # a goal group's name heads its goals in answers and charts
 
 
 class PlanFileError(ValueError):
@@ -34,12 +39,30 @@ class PlanFileError(ValueError):
 
 
 @dataclass(frozen=True)
+class GoalGroupSpec:
+    """A group of the plan's goals, as the plan file names it: its goals are listed together,
+    groups in the file's order, the first being the plan's main goals (the digest's main post
+    lists them)."""
+
+    key: str
+    name: str  # heads the group's goals: "Mayor's goals"
+    one: str  # says what one of them is: "Mayor's goal"
+
+
+# A plan file that does not group its goals has one group of them.
+DEFAULT_GROUP = GoalGroupSpec("goals", "Goals", "Goal")
+# A CSV plan's two columns of goals.
+CSV_GROUPS = (DEFAULT_GROUP, GoalGroupSpec("other-goals", "Other goals", "Other goal"))
+
+
+@dataclass(frozen=True)
 class GoalSpec:
     key: str
     name: str
-    kind: str
+    kind: str  # the key of its GoalGroupSpec
     objectives: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    short: str = ""  # a short name for charts ("Jobs & Economy"); "" when the name is short
 
 
 @dataclass(frozen=True)
@@ -67,11 +90,35 @@ class PlanSpec:
     goals: tuple[GoalSpec, ...]
     departments: tuple[DepartmentSpec, ...]
     source: str = ""
+    # In the plan's order; () means one group per kind its goals name, in order of appearance.
+    goal_groups: tuple[GoalGroupSpec, ...] = ()
+    measures: tuple[MeasureSpec, ...] = ()  # the file's `measures:` list (YAML plans)
     initiative_count: int = field(init=False)
 
     def __post_init__(self) -> None:
         count = sum(len(d.initiatives) for d in self.departments)
         object.__setattr__(self, "initiative_count", count)
+        if not self.goal_groups:
+            kinds = dict.fromkeys(g.kind for g in self.goals)
+            object.__setattr__(self, "goal_groups", tuple(_named_group(k) for k in kinds))
+
+    def group(self, key: str) -> tuple[int, GoalGroupSpec]:
+        """A goal group's place in the plan's order, and the group."""
+        for position, group in enumerate(self.goal_groups):
+            if group.key == key:
+                return position, group
+        raise KeyError(key)
+
+
+def _named_group(key: str) -> GoalGroupSpec:
+    """A group the plan file names only by its key: 'city-plan' → 'City plan goals'."""
+    if key == DEFAULT_GROUP.key:
+        return DEFAULT_GROUP
+    for known in CSV_GROUPS:
+        if known.key == key:
+            return known
+    words = key.replace("-", " ").strip().capitalize()
+    return GoalGroupSpec(key, f"{words} goals", f"{words} goal")
 
 
 def slug(text: str) -> str:
@@ -110,18 +157,29 @@ def parse_yaml_plan(raw: str, source: str = "plan.yaml") -> PlanSpec:
         raise PlanFileError(where, "not valid YAML") from exc
     if not isinstance(doc, dict):
         raise PlanFileError(source, "expected a mapping with plan, goals and departments")
-    reader = _Reader(source)
+    reader = FileReader(source)
     plan = reader.mapping(doc.get("plan"), "plan")
     name = reader.text(plan.get("name"), "plan.name")
     fiscal_year = reader.text(plan.get("fiscal_year", ""), "plan.fiscal_year", required=False)
+    groups = tuple(
+        _yaml_group(reader, item, f"goal_groups[{i}]")
+        for i, item in enumerate(
+            reader.sequence(doc.get("goal_groups"), "goal_groups", required=False)
+        )
+    )
+    group_keys = [g.key for g in groups]
+    if len(set(group_keys)) != len(group_keys):
+        raise reader.fail("goal_groups", "a group key appears twice")
     goals = tuple(
-        _yaml_goal(reader, item, f"goals[{i}]")
+        _yaml_goal(reader, item, f"goals[{i}]", group_keys)
         for i, item in enumerate(reader.sequence(doc.get("goals"), "goals"))
     )
     departments = tuple(
         _yaml_department(reader, item, f"departments[{i}]")
         for i, item in enumerate(reader.sequence(doc.get("departments"), "departments"))
     )
+    from models.measurefile import yaml_measures  # measure files read plan files' fields
+
     spec = PlanSpec(
         key=slug(f"{name} {fiscal_year}".strip()),
         name=name,
@@ -129,26 +187,49 @@ def parse_yaml_plan(raw: str, source: str = "plan.yaml") -> PlanSpec:
         goals=goals,
         departments=departments,
         source=source,
+        goal_groups=groups,
+        measures=yaml_measures(reader, doc.get("measures")),
     )
     check_plan(spec, source)
     return spec
 
 
-def _yaml_goal(reader: _Reader, item: Any, where: str) -> GoalSpec:
+def _yaml_group(reader: FileReader, item: Any, where: str) -> GoalGroupSpec:
     data = reader.mapping(item, where)
-    kind = reader.text(data.get("kind"), f"{where}.kind")
-    if kind not in GOAL_KINDS:
-        raise PlanFileError(f"{reader.source} {where}.kind", f"{kind!r} is not one of {GOAL_KINDS}")
+    name = reader.text(data.get("name"), f"{where}.name")
+    one = reader.text(data.get("one"), f"{where}.one", required=False)
+    for part, text in (("name", name), ("one", one)):
+        if len(text) > MAX_GROUP:
+            raise reader.fail(f"{where}.{part}", f"longer than {MAX_GROUP} characters")
+    return GoalGroupSpec(
+        key=reader.key(data.get("key"), f"{where}.key"),
+        name=name,
+        one=one or (name[:-1] if name.endswith("s") else name),
+    )
+
+
+def _yaml_goal(reader: FileReader, item: Any, where: str, group_keys: list[str]) -> GoalSpec:
+    data = reader.mapping(item, where)
+    kind = reader.text(data.get("group", data.get("kind")), f"{where}.group", required=False)
+    kind = kind or (group_keys[0] if group_keys else DEFAULT_GROUP.key)
+    if group_keys and kind not in group_keys:
+        raise reader.fail(f"{where}.group", f"{kind!r} is not one of goal_groups {group_keys}")
+    if not group_keys and slug(kind) != kind:
+        raise reader.fail(f"{where}.group", f"{kind!r} is not a key: use a-z, 0-9 and -")
+    short = reader.text(data.get("short"), f"{where}.short", required=False)
+    if len(short) > MAX_SHORT:
+        raise reader.fail(f"{where}.short", f"longer than {MAX_SHORT} characters")
     return GoalSpec(
         key=reader.key(data.get("key"), f"{where}.key"),
         name=reader.text(data.get("name"), f"{where}.name"),
         kind=kind,
         objectives=reader.texts(data.get("objectives"), f"{where}.objectives"),
         aliases=reader.texts(data.get("aliases"), f"{where}.aliases"),
+        short=short,
     )
 
 
-def _yaml_department(reader: _Reader, item: Any, where: str) -> DepartmentSpec:
+def _yaml_department(reader: FileReader, item: Any, where: str) -> DepartmentSpec:
     data = reader.mapping(item, where)
     initiatives = tuple(
         _yaml_initiative(reader, entry, f"{where}.initiatives[{i}]")
@@ -164,7 +245,7 @@ def _yaml_department(reader: _Reader, item: Any, where: str) -> DepartmentSpec:
     )
 
 
-def _yaml_initiative(reader: _Reader, item: Any, where: str) -> InitiativeSpec:
+def _yaml_initiative(reader: FileReader, item: Any, where: str) -> InitiativeSpec:
     data = reader.mapping(item, where)
     status = data.get("status")
     return InitiativeSpec(
@@ -180,7 +261,7 @@ def _yaml_initiative(reader: _Reader, item: Any, where: str) -> InitiativeSpec:
     )
 
 
-class _Reader:
+class FileReader:
     """Typed reads of a parsed YAML document, each naming the place at fault."""
 
     def __init__(self, source: str) -> None:
@@ -243,8 +324,8 @@ class _Reader:
 
 def parse_csv_plan(raw: str, source: str = "plan.csv", name: str | None = None) -> PlanSpec:
     """One row per initiative: department, number, text, goals (separated by ;), and optionally
-    city_plan_goals, parent, status and department_key. Goals named in `goals` are the plan's
-    main goals (kind mayor); those in `city_plan_goals` its secondary ones (kind city-plan)."""
+    other_goals, parent, status and department_key. Goals named in `goals` are the plan's main
+    goals (the first group); those in `other_goals` (or `city_plan_goals`) its second group."""
     reader = csv.DictReader(io.StringIO(raw))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in CSV_COLUMNS if c not in header]
@@ -257,6 +338,7 @@ def parse_csv_plan(raw: str, source: str = "plan.csv", name: str | None = None) 
 
     goals: dict[str, GoalSpec] = {}
     departments: dict[str, dict[str, Any]] = {}
+    main, other = CSV_GROUPS
     for row_number, row in enumerate(reader, start=2):
         if None in row:
             raise PlanFileError(f"{source} row {row_number}", "more cells than columns")
@@ -287,7 +369,8 @@ def parse_csv_plan(raw: str, source: str = "plan.csv", name: str | None = None) 
         if not text:
             raise fail("text", "is empty")
         goal_keys: list[str] = []
-        for column, kind in (("goals", "mayor"), ("city_plan_goals", "city-plan")):
+        columns = (("goals", main.key), ("other_goals", other.key), ("city_plan_goals", other.key))
+        for column, kind in columns:
             for goal_name in _split(cell(column) if column in header else ""):
                 key = slug(goal_name)
                 if not key:
@@ -297,7 +380,7 @@ def parse_csv_plan(raw: str, source: str = "plan.csv", name: str | None = None) 
                     raise fail(column, f"goal {goal_name!r} is listed as both kinds")
                 goals.setdefault(key, GoalSpec(key=key, name=goal_name, kind=kind))
                 goal_keys.append(key)
-        if not any(goals[k].kind == "mayor" for k in goal_keys):
+        if not any(goals[k].kind == main.key for k in goal_keys):
             raise fail("goals", "every initiative needs at least one goal")
         parent_text = cell("parent") if "parent" in header else ""
         if parent_text and (not parent_text.isdigit() or int(parent_text) < 1):
@@ -338,6 +421,7 @@ def parse_csv_plan(raw: str, source: str = "plan.csv", name: str | None = None) 
             for key, d in departments.items()
         ),
         source=source,
+        goal_groups=tuple(g for g in CSV_GROUPS if any(s.kind == g.key for s in goals.values())),
     )
     for d in departments.values():
         for initiative in d["initiatives"]:
@@ -362,6 +446,7 @@ def check_plan(spec: PlanSpec, source: str) -> None:
     if not spec.goals:
         raise PlanFileError(source, "the plan has no goals")
     goal_kinds = {g.key: g.kind for g in spec.goals}
+    main = spec.goal_groups[0].key  # its main goals: every initiative serves one
     seen: dict[str, str] = {}
 
     def claim(word: str, owner: str) -> None:
@@ -373,7 +458,7 @@ def check_plan(spec: PlanSpec, source: str) -> None:
     for goal in spec.goals:
         if f"goal {goal.key}" in seen.values():
             raise PlanFileError(source, f"goal key {goal.key!r} appears twice")
-        for word in (goal.key, goal.name, *goal.aliases):
+        for word in (goal.key, goal.name, *goal.aliases, *([goal.short] if goal.short else [])):
             claim(word, f"goal {goal.key}")
     for dept in spec.departments:
         if f"department {dept.key}" in seen.values():
@@ -388,7 +473,7 @@ def check_plan(spec: PlanSpec, source: str) -> None:
             for key in initiative.goals:
                 if key not in goal_kinds:
                     raise PlanFileError(source, f"{where} names unknown goal {key!r}")
-            if not any(goal_kinds[k] == "mayor" for k in initiative.goals):
+            if not any(goal_kinds[k] == main for k in initiative.goals):
                 raise PlanFileError(source, f"{where} serves none of the plan's main goals")
             if initiative.parent is not None and (
                 initiative.parent not in numbers or initiative.parent == initiative.number

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import delete, func, update
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.periods import previous_period
 from models.planfile import PlanSpec
 from models.tables import (
     Department,
@@ -17,10 +20,25 @@ from models.tables import (
     Initiative,
     InitiativeGoal,
     Plan,
+    Source,
     Update,
 )
 
 Progress = Callable[[int, int], None]
+PLAN_NOTE = "Marked completed in the plan document"
+
+
+def baseline_period(period: str) -> str:
+    """The period of a plan file's own statuses when it is loaded during `period` (the open
+    one): the one before, so that its first prompt finds them already there, not reported."""
+    return previous_period(period)
+
+
+def baseline_time(period: str) -> datetime:
+    """When a baseline counts from: the start of its period, so that any report for that
+    period (sample data included) is newer and wins."""
+    year, month = (int(part) for part in baseline_period(period).split("-"))
+    return datetime(year, month, 1, tzinfo=UTC)
 
 
 class NoActivePlan(LookupError):
@@ -33,7 +51,7 @@ class NoActivePlan(LookupError):
 @dataclass(frozen=True)
 class LoadResult:
     plan_id: int
-    created: int  # rows added (goals, departments, initiatives, alignments, import updates)
+    created: int  # rows added (goals, departments, initiatives, alignments, baseline updates)
     changed: int  # rows whose text, names or alignment changed
     initiatives: int
     departments: int
@@ -60,18 +78,31 @@ async def bump_revision(
     target = (
         plan_id
         if plan_id is not None
-        else select(Department.plan_id).where(Department.id == department_id).scalar_subquery()
+        else select(col(Department.plan_id))
+        .where(col(Department.id) == department_id)
+        .scalar_subquery()
     )
-    await session.exec(  # type: ignore[call-overload]
-        update(Plan).where(Plan.id == target).values(revision=Plan.revision + 1)
+    await session.exec(
+        update(Plan).where(col(Plan.id) == target).values(revision=col(Plan.revision) + 1)
     )
+
+
+def stored_id(row_id: int | None) -> int:
+    """The id of a row that has been flushed (it always has one then)."""
+    assert row_id is not None
+    return row_id
 
 
 async def active_plan(session: AsyncSession) -> Plan:
-    plan = (await session.exec(select(Plan).where(Plan.active))).first()
-    if plan is None:
+    plan = (await session.exec(select(Plan).where(col(Plan.active)))).first()
+    if plan is None or plan.id is None:
         raise NoActivePlan
     return plan
+
+
+async def active_plan_id(session: AsyncSession) -> int:
+    """The active plan's id (a stored plan always has one); NoActivePlan when none is loaded."""
+    return stored_id((await active_plan(session)).id)
 
 
 async def load_plan(
@@ -81,7 +112,7 @@ async def load_plan(
     again changes nothing. Departments' owners and channels, and all updates, are kept; initiatives
     no longer in the file are kept too (their history matters). The caller commits."""
     created = changed = 0
-    plan = (await session.exec(select(Plan).where(Plan.key == spec.key))).first()
+    plan = (await session.exec(select(Plan).where(col(Plan.key) == spec.key))).first()
     if plan is None:
         plan = Plan(key=spec.key, name=spec.name, fiscal_year=spec.fiscal_year)
         session.add(plan)
@@ -90,16 +121,25 @@ async def load_plan(
         plan.name, plan.fiscal_year = spec.name, spec.fiscal_year
         changed += 1
     if not plan.active:
-        await session.exec(update(Plan).where(Plan.active).values(active=False))  # type: ignore[call-overload]
+        await session.exec(update(Plan).where(col(Plan.active)).values(active=False))
         plan.active = True
+    if plan.first_period is None or period < plan.first_period:
+        plan.first_period = period  # loading it again later keeps the periods reported since
     await session.flush()
     assert plan.id is not None
 
-    goals = {g.key: g for g in (await session.exec(select(Goal).where(Goal.plan_id == plan.id)))}
+    goals = {
+        g.key: g for g in (await session.exec(select(Goal).where(col(Goal.plan_id) == plan.id)))
+    }
     for position, goal_spec in enumerate(spec.goals):
-        values = {
+        group_position, group = spec.group(goal_spec.kind)
+        values: dict[str, Any] = {
             "name": goal_spec.name,
+            "short": goal_spec.short,
             "kind": goal_spec.kind,
+            "group_name": group.name,
+            "group_one": group.one,
+            "group_position": group_position,
             "position": position,
             "objectives": list(goal_spec.objectives),
             "aliases": list(goal_spec.aliases),
@@ -114,23 +154,29 @@ async def load_plan(
 
     departments = {
         d.key: d
-        for d in (await session.exec(select(Department).where(Department.plan_id == plan.id)))
+        for d in (await session.exec(select(Department).where(col(Department.plan_id) == plan.id)))
     }
     for position, dept_spec in enumerate(spec.departments):
-        values = {"name": dept_spec.name, "position": position, "aliases": list(dept_spec.aliases)}
+        dept_values: dict[str, Any] = {
+            "name": dept_spec.name,
+            "position": position,
+            "aliases": list(dept_spec.aliases),
+        }
         dept = departments.get(dept_spec.key)
         if dept is None:
-            departments[dept_spec.key] = Department(plan_id=plan.id, key=dept_spec.key, **values)
+            departments[dept_spec.key] = Department(
+                plan_id=plan.id, key=dept_spec.key, **dept_values
+            )
             session.add(departments[dept_spec.key])
             created += 1
         else:
-            changed += _assign(dept, values)
+            changed += _assign(dept, dept_values)
     await session.flush()
 
     rows = await session.exec(
-        select(Initiative, Department.key)
-        .join(Department, Department.id == Initiative.department_id)  # type: ignore[arg-type]
-        .where(Department.plan_id == plan.id)
+        select(Initiative, col(Department.key))
+        .join(Department, col(Department.id) == col(Initiative.department_id))
+        .where(col(Department.plan_id) == plan.id)
     )
     initiatives = {(key, i.number): i for i, key in rows}
     new: set[tuple[str, int]] = set()
@@ -168,33 +214,35 @@ async def load_plan(
     existing_links = set(
         (
             await session.exec(
-                select(InitiativeGoal.initiative_id, InitiativeGoal.goal_id).where(
-                    InitiativeGoal.goal_id.in_([g.id for g in goals.values()])  # type: ignore[union-attr]
+                select(col(InitiativeGoal.initiative_id), col(InitiativeGoal.goal_id)).where(
+                    col(InitiativeGoal.goal_id).in_([g.id for g in goals.values()])
                 )
             )
         ).all()
     )
-    wanted_links = {
-        (initiatives[(d.key, i.number)].id, goals[g].id)
+    wanted_links: set[tuple[int, int]] = {
+        (stored_id(initiatives[(d.key, i.number)].id), stored_id(goals[g].id))
         for d in spec.departments
         for i in d.initiatives
         for g in i.goals
     }
-    for initiative_id, goal_id in sorted(wanted_links - existing_links):  # type: ignore[type-var]
+    for initiative_id, goal_id in sorted(wanted_links - existing_links):
         session.add(InitiativeGoal(initiative_id=initiative_id, goal_id=goal_id))
         created += 1
     file_ids = {i for i, _ in wanted_links}
     stale = [link for link in existing_links - wanted_links if link[0] in file_ids]
     for initiative_id, goal_id in stale:
         await session.exec(
-            delete(InitiativeGoal).where(  # type: ignore[call-overload]
-                InitiativeGoal.initiative_id == initiative_id, InitiativeGoal.goal_id == goal_id
+            delete(InitiativeGoal).where(
+                col(InitiativeGoal.initiative_id) == initiative_id,
+                col(InitiativeGoal.goal_id) == goal_id,
             )
         )
         changed += 1
 
-    # A status written in the file ("(completed)") is an import update, made once: an
-    # initiative that already has any update has been reported on since and is left alone.
+    # A status written in the file ("(completed)") is the initiative's baseline, made once: the
+    # plan's word, not a report, dated the period before the first prompt (so it never counts
+    # as reporting for one). An initiative that already has any update is left alone.
     with_status = {
         initiatives[(d.key, i.number)].id: i.status
         for d in spec.departments
@@ -205,25 +253,31 @@ async def load_plan(
         reported = set(
             (
                 await session.exec(
-                    select(Update.initiative_id)
-                    .where(Update.initiative_id.in_(list(with_status)))  # type: ignore[attr-defined]
+                    select(col(Update.initiative_id))
+                    .where(col(Update.initiative_id).in_(list(with_status)))
                     .distinct()
                 )
             ).all()
         )
-        for initiative_id, status in with_status.items():
-            if initiative_id not in reported and initiative_id is not None and status is not None:
+        for baseline_id, status in with_status.items():
+            if baseline_id not in reported and baseline_id is not None and status is not None:
                 session.add(
                     Update(
-                        initiative_id=initiative_id,
-                        period=period,
+                        initiative_id=baseline_id,
+                        period=baseline_period(period),
                         status=status,
-                        note="Marked completed in the plan document",
-                        source="import",
+                        note=PLAN_NOTE,
+                        source=Source.PLAN,
+                        received_at=baseline_time(period),
                     )
                 )
                 created += 1
     await session.flush()
+    if spec.measures:
+        from models.measures import load_measures  # measures are read with the plan's helpers
+
+        loaded = await load_measures(session, plan.id, spec.measures, source=spec.source)
+        created, changed = created + loaded.created, changed + loaded.changed
     if created or changed:
         await bump_revision(session, plan_id=plan.id)
     return LoadResult(
@@ -253,7 +307,7 @@ async def set_owners(
     """Replace a department's owners (and its channel, when given). The caller commits."""
     assert department.id is not None
     await session.exec(
-        delete(DepartmentOwner).where(DepartmentOwner.department_id == department.id)  # type: ignore[call-overload]
+        delete(DepartmentOwner).where(col(DepartmentOwner.department_id) == department.id)
     )
     for user_id in dict.fromkeys(user_ids):
         session.add(DepartmentOwner(department_id=department.id, user_id=user_id))
@@ -268,25 +322,27 @@ async def list_owners(session: AsyncSession) -> list[DepartmentOwners]:
     plan = await active_plan(session)
     departments = (
         await session.exec(
-            select(Department).where(Department.plan_id == plan.id).order_by(Department.position)
+            select(Department)
+            .where(col(Department.plan_id) == plan.id)
+            .order_by(col(Department.position))
         )
     ).all()
     owners: dict[int, list[str]] = {}
     rows = await session.exec(
-        select(DepartmentOwner.department_id, DepartmentOwner.user_id)
-        .join(Department, Department.id == DepartmentOwner.department_id)  # type: ignore[arg-type]
-        .where(Department.plan_id == plan.id)
-        .order_by(DepartmentOwner.user_id)
+        select(col(DepartmentOwner.department_id), col(DepartmentOwner.user_id))
+        .join(Department, col(Department.id) == col(DepartmentOwner.department_id))
+        .where(col(Department.plan_id) == plan.id)
+        .order_by(col(DepartmentOwner.user_id))
     )
     for department_id, user_id in rows:
         owners.setdefault(department_id, []).append(user_id)
     counts = dict(
         (
             await session.exec(
-                select(Initiative.department_id, func.count())
-                .join(Department, Department.id == Initiative.department_id)  # type: ignore[arg-type]
-                .where(Department.plan_id == plan.id)
-                .group_by(Initiative.department_id)
+                select(col(Initiative.department_id), func.count())
+                .join(Department, col(Department.id) == col(Initiative.department_id))
+                .where(col(Department.plan_id) == plan.id)
+                .group_by(col(Initiative.department_id))
             )
         ).all()
     )
@@ -296,7 +352,7 @@ async def list_owners(session: AsyncSession) -> list[DepartmentOwners]:
             name=d.name,
             owners=tuple(owners.get(d.id or 0, ())),
             channel_id=d.channel_id,
-            initiatives=counts.get(d.id, 0),
+            initiatives=counts.get(d.id or 0, 0),
         )
         for d in departments
     ]
@@ -305,7 +361,7 @@ async def list_owners(session: AsyncSession) -> list[DepartmentOwners]:
 async def department_by_key(session: AsyncSession, plan_id: int, key: str) -> Department | None:
     return (
         await session.exec(
-            select(Department).where(Department.plan_id == plan_id, Department.key == key)
+            select(Department).where(col(Department.plan_id) == plan_id, col(Department.key) == key)
         )
     ).first()
 
@@ -316,9 +372,9 @@ async def departments_owned_by(session: AsyncSession, user_id: str) -> list[Depa
         (
             await session.exec(
                 select(Department)
-                .join(DepartmentOwner, DepartmentOwner.department_id == Department.id)  # type: ignore[arg-type]
-                .where(Department.plan_id == plan.id, DepartmentOwner.user_id == user_id)
-                .order_by(Department.position)
+                .join(DepartmentOwner, col(DepartmentOwner.department_id) == col(Department.id))
+                .where(col(Department.plan_id) == plan.id, col(DepartmentOwner.user_id) == user_id)
+                .order_by(col(Department.position))
             )
         ).all()
     )

@@ -1,6 +1,12 @@
 """The questions leadership asks, as queries: goal and department summaries, the goals overview,
-who is missing, an initiative's history. Each returns a typed result and runs a fixed number of
-SQL statements whatever the plan's size."""
+the response rate and who is missing, an initiative's history. Each returns a typed result and
+runs a fixed number of SQL statements whatever the plan's size.
+
+"Reported" has one definition, used by every answer, the digest and the reminders: a
+department reported for a period when one of its initiatives has an update for that period
+that is a report — the plan file's own statuses (source "plan") are a baseline, never a
+report. The response rate counts departments that have initiatives (the others have nothing to
+report)."""
 
 from __future__ import annotations
 
@@ -12,11 +18,19 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.status import DISPLAY_ORDER, Status
-from models.tables import Department, DepartmentOwner, Goal, Initiative, InitiativeGoal, Update
+from models.tables import (
+    Department,
+    DepartmentOwner,
+    Goal,
+    Initiative,
+    InitiativeGoal,
+    Source,
+    Update,
+)
 
 
 @dataclass(frozen=True)
@@ -30,8 +44,16 @@ class DepartmentRef:
 class GoalRef:
     key: str
     name: str
-    kind: str
+    kind: str  # its group's key
     objectives: tuple[str, ...] = ()
+    short: str = ""  # the plan file's short name, "" when there is none
+    group: str = "Goals"  # its group as the plan file names it ("Mayor's goals")
+    group_one: str = "Goal"  # one goal of that group ("Mayor's goal")
+    group_position: int = 0  # the group's place in the plan; 0 is the plan's main goals
+
+    @property
+    def short_name(self) -> str:
+        return self.short or self.name
 
 
 @dataclass(frozen=True)
@@ -94,7 +116,7 @@ class GoalSummary:
     goal: GoalRef
     period: str
     counts: StatusCounts
-    departments: list[DepartmentLine]
+    departments: list[DepartmentLine]  # worst first
     attention: list[InitiativeLine]
     missing: list[DepartmentRef]
 
@@ -115,11 +137,8 @@ class DepartmentSummary:
 class GoalLine:
     goal: GoalRef
     counts: StatusCounts
-    reporting: int  # initiatives with an update for the period
-
-    @property
-    def reporting_share(self) -> float:
-        return self.reporting / self.counts.total if self.counts.total else 0.0
+    departments: int = 0  # departments with initiatives serving the goal
+    departments_reported: int = 0  # of those, how many reported for the period
 
 
 @dataclass(frozen=True)
@@ -127,16 +146,38 @@ class GoalsOverview:
     period: str
     goals: list[GoalLine]
 
+    def by_group(self) -> list[tuple[str, list[GoalLine]]]:
+        """The goals under their groups' names, groups in the plan's order (goals keep theirs)."""
+        groups: dict[tuple[int, str], list[GoalLine]] = {}
+        for line in self.goals:
+            groups.setdefault((line.goal.group_position, line.goal.group), []).append(line)
+        return [(name, lines) for (_, name), lines in sorted(groups.items(), key=lambda g: g[0][0])]
+
+    @property
+    def main_goals(self) -> list[GoalLine]:
+        """The goals of the plan's first group: its main goals."""
+        groups = self.by_group()
+        return groups[0][1] if groups else []
+
 
 @dataclass(frozen=True)
-class MissingReport:
+class ResponseRate:
+    """Who reported for a period: of the departments with initiatives (`expected`), those that
+    did not (`missing`, with their owners); `unowned` of the expected have nobody to ask."""
+
     period: str
     missing: list[DepartmentRef]
-    expected: int  # departments with initiatives
+    expected: int
+    unowned: int = 0
 
     @property
     def reported(self) -> int:
         return self.expected - len(self.missing)
+
+    @property
+    def percent(self) -> int:
+        """Rounded down, so 17 of 18 never shows as 100%."""
+        return self.reported * 100 // self.expected if self.expected else 0
 
 
 @dataclass(frozen=True)
@@ -194,7 +235,7 @@ def latest_update(dialect: str) -> LatestUpdate:
     if dialect == "postgresql":
         latest = (
             sa.select(updates)
-            .where(updates.c.initiative_id == Initiative.id)
+            .where(updates.c.initiative_id == col(Initiative.id))
             .order_by(updates.c.period.desc(), updates.c.received_at.desc(), updates.c.id.desc())
             .limit(1)
             .lateral("latest")
@@ -209,7 +250,7 @@ def latest_update_id() -> Any:
     newer = aliased(Update)
     return (
         select(newer.id)
-        .where(newer.initiative_id == Initiative.id)
+        .where(newer.initiative_id == col(Initiative.id))
         .order_by(newer.period.desc(), newer.received_at.desc(), newer.id.desc())  # type: ignore[union-attr,attr-defined]
         .limit(1)
         .correlate(Initiative)
@@ -217,12 +258,26 @@ def latest_update_id() -> Any:
     )
 
 
+def is_report(update: Any, period: str) -> Any:
+    """The condition an update (`Update` or an alias of it) meets when it reports for `period`."""
+    return sa.and_(update.period == period, update.source != Source.PLAN)
+
+
 def _reported_in(period: str) -> Any:
     this_period = aliased(Update)
     return (
         sa.exists()
-        .where(this_period.initiative_id == Initiative.id, this_period.period == period)
+        .where(col(this_period.initiative_id) == col(Initiative.id), is_report(this_period, period))
         .correlate(Initiative)
+    )
+
+
+def reported_departments(period: str) -> Any:
+    """The ids of the departments that reported for `period`, for `Department.id.in_(…)`."""
+    return (
+        select(col(Initiative.department_id))
+        .join(Update, col(Update.initiative_id) == col(Initiative.id))
+        .where(is_report(Update, period))
     )
 
 
@@ -246,19 +301,19 @@ def initiative_rows(period: str, dialect: str) -> Any:
     parent = aliased(Initiative)
     latest = latest_update(dialect)
     return (
-        select(
-            Initiative.id,
-            Initiative.number,
-            Initiative.text,
+        select(  # type: ignore[call-overload]  # sqlmodel types select() to 4 columns
+            col(Initiative.id),
+            col(Initiative.number),
+            col(Initiative.text),
             parent.number.label("parent_number"),  # type: ignore[attr-defined]
-            Department.id.label("department_id"),  # type: ignore[union-attr]
-            Department.key.label("department_key"),  # type: ignore[attr-defined]
-            Department.name.label("department_name"),  # type: ignore[attr-defined]
+            col(Department.id).label("department_id"),
+            col(Department.key).label("department_key"),
+            col(Department.name).label("department_name"),
             *latest.columns(),
             _reported_in(period).label("reported"),
         )
-        .join(Department, Department.id == Initiative.department_id)  # type: ignore[arg-type]
-        .outerjoin(parent, parent.id == Initiative.parent_id)  # type: ignore[arg-type]
+        .join(Department, col(Department.id) == col(Initiative.department_id))
+        .outerjoin(parent, parent.id == col(Initiative.parent_id))
         .outerjoin(latest.source, latest.on)
     )
 
@@ -267,9 +322,9 @@ async def _owners(
     session: AsyncSession, department_ids: Sequence[int]
 ) -> dict[int, tuple[str, ...]]:
     rows = await session.exec(
-        select(DepartmentOwner.department_id, DepartmentOwner.user_id)
-        .where(DepartmentOwner.department_id.in_(department_ids))  # type: ignore[attr-defined]
-        .order_by(DepartmentOwner.department_id, DepartmentOwner.user_id)
+        select(col(DepartmentOwner.department_id), col(DepartmentOwner.user_id))
+        .where(col(DepartmentOwner.department_id).in_(department_ids))
+        .order_by(col(DepartmentOwner.department_id), col(DepartmentOwner.user_id))
     )
     owners: dict[int, list[str]] = {}
     for department_id, user_id in rows:
@@ -288,8 +343,17 @@ def _line(row: Any, departments: Mapping[int, DepartmentRef]) -> InitiativeLine:
     )
 
 
-def _goal_ref(goal: Goal) -> GoalRef:
-    return GoalRef(goal.key, goal.name, goal.kind, tuple(goal.objectives))
+def goal_ref(goal: Goal) -> GoalRef:
+    return GoalRef(
+        goal.key,
+        goal.name,
+        goal.kind,
+        tuple(goal.objectives),
+        goal.short,
+        goal.group_name,
+        goal.group_one,
+        goal.group_position,
+    )
 
 
 # --- the questions ------------------------------------------------------------------------------
@@ -301,19 +365,18 @@ async def goal_summary(session: AsyncSession, goal: Goal, period: str) -> GoalSu
     rows = (
         await session.exec(
             initiative_rows(period, dialect_of(session))
-            .join(InitiativeGoal, InitiativeGoal.initiative_id == Initiative.id)  # type: ignore[arg-type]
-            .where(InitiativeGoal.goal_id == goal.id)
-            .order_by(Department.position, Initiative.number)
+            .join(InitiativeGoal, col(InitiativeGoal.initiative_id) == col(Initiative.id))
+            .where(col(InitiativeGoal.goal_id) == goal.id)
+            .order_by(col(Department.position), col(Initiative.number))
         )
     ).all()
     department_ids = list(dict.fromkeys(row.department_id for row in rows))
     owners = await _owners(session, department_ids)
-    reported_departments = set(
+    reported = set(
         (
             await session.exec(
-                select(Initiative.department_id)
-                .join(Update, Update.initiative_id == Initiative.id)  # type: ignore[arg-type]
-                .where(Initiative.department_id.in_(department_ids), Update.period == period)  # type: ignore[attr-defined]
+                reported_departments(period)
+                .where(col(Initiative.department_id).in_(department_ids))
                 .distinct()
             )
         ).all()
@@ -329,16 +392,26 @@ async def goal_summary(session: AsyncSession, goal: Goal, period: str) -> GoalSu
     for row, line in zip(rows, lines, strict=True):
         by_department[row.department_id].append(line.status)
     return GoalSummary(
-        goal=_goal_ref(goal),
+        goal=goal_ref(goal),
         period=period,
         counts=StatusCounts.of(line.status for line in lines),
-        departments=[
-            DepartmentLine(departments[d], StatusCounts.of(s), d in reported_departments)
-            for d, s in by_department.items()
-        ],
+        departments=sorted(
+            (
+                DepartmentLine(departments[d], StatusCounts.of(s), d in reported)
+                for d, s in by_department.items()
+            ),
+            key=_worst_first,
+        ),
         attention=_needing_attention(lines),
-        missing=[departments[d] for d in department_ids if d not in reported_departments],
+        missing=[departments[d] for d in department_ids if d not in reported],
     )
+
+
+def _worst_first(line: DepartmentLine) -> tuple[int, ...]:
+    """More off track first, then more at risk, then not reported, then more without any
+    update; otherwise plan order (the sort is stable)."""
+    c = line.counts
+    return (-c[Status.OFF_TRACK], -c[Status.AT_RISK], line.reported, -c[None])
 
 
 def _needing_attention(lines: Iterable[InitiativeLine]) -> list[InitiativeLine]:
@@ -357,8 +430,8 @@ async def department_summary(
     rows = (
         await session.exec(
             initiative_rows(period, dialect_of(session))
-            .where(Initiative.department_id == department.id)
-            .order_by(Initiative.number)
+            .where(col(Initiative.department_id) == department.id)
+            .order_by(col(Initiative.number))
         )
     ).all()
     lines = [_line(row, {department.id: ref}) for row in rows]
@@ -371,70 +444,84 @@ async def department_summary(
 
 
 async def goals_overview(session: AsyncSession, plan_id: int, period: str) -> GoalsOverview:
-    """One line per goal: counts by status and how many initiatives reported. Two statements."""
+    """One line per goal: counts by status, and how many of the departments serving it
+    reported. Three statements."""
     goals = (
-        await session.exec(select(Goal).where(Goal.plan_id == plan_id).order_by(Goal.position))
+        await session.exec(
+            select(Goal).where(col(Goal.plan_id) == plan_id).order_by(col(Goal.position))
+        )
     ).all()
     latest = latest_update(dialect_of(session))
     per_initiative = (
         select(
-            Initiative.id.label("initiative_id"),  # type: ignore[union-attr]
+            col(Initiative.id).label("initiative_id"),
             latest.c.status.label("status"),
-            _reported_in(period).label("reported"),
         )
-        .join(Department, Department.id == Initiative.department_id)  # type: ignore[arg-type]
+        .join(Department, col(Department.id) == col(Initiative.department_id))
         .outerjoin(latest.source, latest.on)
-        .where(Department.plan_id == plan_id)
+        .where(col(Department.plan_id) == plan_id)
         .subquery()
     )
     rows = await session.exec(
-        select(
-            InitiativeGoal.goal_id,
-            per_initiative.c.status,
-            per_initiative.c.reported,
-            sa.func.count(),
-        )
-        .join(per_initiative, per_initiative.c.initiative_id == InitiativeGoal.initiative_id)
-        .group_by(InitiativeGoal.goal_id, per_initiative.c.status, per_initiative.c.reported)
+        select(col(InitiativeGoal.goal_id), per_initiative.c.status, sa.func.count())
+        .join(per_initiative, per_initiative.c.initiative_id == col(InitiativeGoal.initiative_id))
+        .group_by(col(InitiativeGoal.goal_id), per_initiative.c.status)
     )
     counts: dict[int, Counter[Status | None]] = {}
-    reporting: Counter[int] = Counter()
-    for goal_id, status, reported, n in rows:
+    for goal_id, status, n in rows:
         counts.setdefault(goal_id, Counter())[None if status is None else Status(status)] += n
-        if reported:
-            reporting[goal_id] += n
+    serving = (
+        select(
+            col(InitiativeGoal.goal_id),
+            col(Initiative.department_id),
+            col(Initiative.department_id).in_(reported_departments(period)).label("reported"),
+        )
+        .join(Initiative, col(Initiative.id) == col(InitiativeGoal.initiative_id))
+        .join(Department, col(Department.id) == col(Initiative.department_id))
+        .where(col(Department.plan_id) == plan_id)
+        .distinct()
+    )
+    departments: Counter[int] = Counter()
+    reporting: Counter[int] = Counter()
+    for goal_id, _, reported in await session.exec(serving):
+        departments[goal_id] += 1
+        reporting[goal_id] += bool(reported)
     return GoalsOverview(
         period=period,
         goals=[
             GoalLine(
-                goal=_goal_ref(g),
+                goal=goal_ref(g),
                 counts=StatusCounts(dict(counts.get(g.id or 0, Counter()))),
-                reporting=reporting[g.id or 0],
+                departments=departments[g.id or 0],
+                departments_reported=reporting[g.id or 0],
             )
             for g in goals
         ],
     )
 
 
-async def missing_departments(session: AsyncSession, plan_id: int, period: str) -> MissingReport:
-    """Departments with initiatives that have no update for the period, with their owners.
+async def response_rate(session: AsyncSession, plan_id: int, period: str) -> ResponseRate:
+    """The response rate, the one used everywhere: of the departments with initiatives, which
+    reported for the period, which did not (with their owners), and how many have no owner.
     Two statements."""
-    has_initiatives = sa.exists().where(Initiative.department_id == Department.id)
-    reported = (
-        sa.exists()
-        .where(Initiative.department_id == Department.id)
-        .where(sa.exists().where(Update.initiative_id == Initiative.id, Update.period == period))
-    )
-    rows = (
+    has_initiatives = sa.exists().where(col(Initiative.department_id) == col(Department.id))
+    owned = sa.exists().where(col(DepartmentOwner.department_id) == col(Department.id))
+    rows: Sequence[Any] = (
         await session.exec(
-            select(Department.id, Department.key, Department.name, reported.label("reported"))
-            .where(Department.plan_id == plan_id, has_initiatives)
-            .order_by(Department.position)
+            select(  # type: ignore[call-overload]  # sqlmodel types select() to 4 columns
+                col(Department.id),
+                col(Department.key),
+                col(Department.name),
+                col(Department.id).in_(reported_departments(period)).label("reported"),
+                owned.label("owned"),
+            )
+            .where(col(Department.plan_id) == plan_id, has_initiatives)
+            .order_by(col(Department.position))
         )
     ).all()
     missing_ids = [row.id for row in rows if not row.reported]
     owners = await _owners(session, missing_ids)
-    return MissingReport(
+    return ResponseRate(
         period=period,
         missing=[
             DepartmentRef(row.key, row.name, owners.get(row.id, ()))
@@ -442,6 +529,7 @@ async def missing_departments(session: AsyncSession, plan_id: int, period: str) 
             if not row.reported
         ],
         expected=len(rows),
+        unowned=sum(1 for row in rows if not row.owned),
     )
 
 
@@ -453,7 +541,7 @@ async def initiative_history(
     initiative = (
         await session.exec(
             select(Initiative).where(
-                Initiative.department_id == department.id, Initiative.number == number
+                col(Initiative.department_id) == department.id, col(Initiative.number) == number
             )
         )
     ).first()
@@ -462,8 +550,10 @@ async def initiative_history(
     rows = (
         await session.exec(
             select(*(getattr(Update, name) for name in _UPDATE_FIELDS))
-            .where(Update.initiative_id == initiative.id)
-            .order_by(Update.period.desc(), Update.received_at.desc(), Update.id.desc())  # type: ignore[attr-defined,union-attr]
+            .where(col(Update.initiative_id) == initiative.id)
+            .order_by(
+                col(Update.period).desc(), col(Update.received_at).desc(), col(Update.id).desc()
+            )
         )
     ).all()
     return InitiativeHistory(
@@ -471,4 +561,143 @@ async def initiative_history(
         number=initiative.number,
         text=initiative.text,
         updates=[view for view in map(update_view, rows) if view is not None],
+    )
+
+
+@dataclass(frozen=True)
+class InitiativeDetail:
+    """One initiative: where it belongs, what it serves, its latest word and its recent past."""
+
+    department: DepartmentRef  # with its owners
+    number: int
+    text: str
+    parent_number: int | None
+    goals: list[GoalRef]
+    latest: UpdateView | None
+    periods: list[tuple[str, UpdateView | None]]  # the last periods, newest first
+
+
+async def initiative_detail(
+    session: AsyncSession, department: Department, number: int, periods: Sequence[str]
+) -> InitiativeDetail | None:
+    """`/plan fire 3`: the initiative's goals, owners, latest update, and its last word in each
+    of `periods`; None when the department has no such number. Four statements."""
+    parent = aliased(Initiative)
+    found = (
+        await session.exec(
+            select(Initiative, parent.number)
+            .outerjoin(parent, parent.id == col(Initiative.parent_id))  # type: ignore[arg-type]
+            .where(col(Initiative.department_id) == department.id, col(Initiative.number) == number)
+        )
+    ).first()
+    if found is None:
+        return None
+    initiative, parent_number = found
+    assert department.id is not None
+    owners = await _owners(session, [department.id])
+    goals = (
+        await session.exec(
+            select(Goal)
+            .join(InitiativeGoal, col(InitiativeGoal.goal_id) == col(Goal.id))
+            .where(col(InitiativeGoal.initiative_id) == initiative.id)
+            .order_by(col(Goal.position))
+        )
+    ).all()
+    rows = (
+        await session.exec(
+            select(*(getattr(Update, name) for name in _UPDATE_FIELDS))
+            .where(col(Update.initiative_id) == initiative.id)
+            .order_by(
+                col(Update.period).desc(), col(Update.received_at).desc(), col(Update.id).desc()
+            )
+        )
+    ).all()
+    updates = [view for view in map(update_view, rows) if view is not None]
+    last_word: dict[str, UpdateView] = {}
+    for view in updates:
+        last_word.setdefault(view.period, view)
+    return InitiativeDetail(
+        department=DepartmentRef(department.key, department.name, owners.get(department.id, ())),
+        number=initiative.number,
+        text=initiative.text,
+        parent_number=parent_number,
+        goals=[goal_ref(g) for g in goals],
+        latest=updates[0] if updates else None,
+        periods=[(p, last_word.get(p)) for p in sorted(periods, reverse=True)],
+    )
+
+
+@dataclass(frozen=True)
+class OwnerLine:
+    department: DepartmentRef  # with its owners
+    initiatives: int
+    reported: bool  # for the period asked about
+    last_answer: UpdateView | None  # the department's latest report, whoever sent it
+
+
+@dataclass(frozen=True)
+class OwnersOverview:
+    period: str
+    departments: list[OwnerLine]  # departments with initiatives, in plan order
+
+
+async def owners_overview(session: AsyncSession, plan_id: int, period: str) -> OwnersOverview:
+    """`/plan owners`: who owns each department with initiatives, and when it last answered.
+    Three statements."""
+    has_initiatives = sa.exists().where(col(Initiative.department_id) == col(Department.id))
+    count = (
+        select(sa.func.count())
+        .where(col(Initiative.department_id) == col(Department.id))
+        .correlate(Department)
+        .scalar_subquery()
+    )
+    departments: Sequence[Any] = (
+        await session.exec(
+            select(  # type: ignore[call-overload]  # sqlmodel types select() to 4 columns
+                col(Department.id),
+                col(Department.key),
+                col(Department.name),
+                count.label("initiatives"),
+                col(Department.id).in_(reported_departments(period)).label("reported"),
+            )
+            .where(col(Department.plan_id) == plan_id, has_initiatives)
+            .order_by(col(Department.position))
+        )
+    ).all()
+    ids = [row.id for row in departments]
+    owners = await _owners(session, ids)
+    answered = aliased(Update)
+    last_report = (
+        select(answered.id)
+        .join(Initiative, col(Initiative.id) == answered.initiative_id)
+        .where(col(Initiative.department_id) == col(Department.id), answered.source != Source.PLAN)
+        .order_by(answered.received_at.desc(), answered.id.desc())  # type: ignore[attr-defined,union-attr]
+        .limit(1)
+        .correlate(Department)
+        .scalar_subquery()
+    )
+    last = {
+        row.department_id: update_view(row)
+        for row in (
+            await session.exec(
+                select(
+                    col(Department.id).label("department_id"),
+                    *(getattr(Update, name) for name in _UPDATE_FIELDS),
+                )
+                .join(Update, col(Update.id) == last_report)
+                .where(col(Department.id).in_(ids))
+            )
+        ).all()
+    }
+    return OwnersOverview(
+        period=period,
+        departments=[
+            OwnerLine(
+                DepartmentRef(row.key, row.name, owners.get(row.id, ())),
+                row.initiatives,
+                bool(row.reported),
+                last.get(row.id),
+            )
+            for row in departments
+        ],
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.periods import next_period, parse_period
@@ -14,6 +14,8 @@ from models.status import Status
 from models.tables import Department, Initiative, Update
 
 SAMPLE_AUTHOR = "USAMPLE"
+# The newest a sample may be: a little before now, so anything recorded now is newer.
+_BEFORE_NOW = timedelta(minutes=5)
 _NOTES = {
     Status.NOT_STARTED: ["Scoping with the vendor", "Waiting for the budget to be adopted"],
     Status.ON_TRACK: ["Milestones met this month", "Pilot running in two neighborhoods"],
@@ -55,17 +57,23 @@ async def add_sample_updates(
     *,
     seed: int = 2016,
     skip_last_share: float = 0.2,
+    now: datetime | None = None,
 ) -> int:
     """Add `periods` months of plausible updates to every initiative, starting at
     `first_period`; in the last month about `skip_last_share` of departments stay silent, so
-    "missing" has something to show. Deterministic for a seed. Returns rows added."""
+    "missing" has something to show. Deterministic for a seed and `now`. Returns rows added.
+
+    Each month's samples are dated a few days into the next month, as leads would answer its
+    prompt, but never after `now` (default: the clock): a sample dated in the future would
+    be the latest word of its period and hide what a lead records today."""
     rng = random.Random(seed)
+    latest = (now or datetime.now(UTC)) - _BEFORE_NOW
     rows = (
         await session.exec(
-            select(Initiative.id, Initiative.department_id)
-            .join(Department, Department.id == Initiative.department_id)  # type: ignore[arg-type]
-            .where(Department.plan_id == plan_id)
-            .order_by(Initiative.id)
+            select(col(Initiative.id), col(Initiative.department_id))
+            .join(Department, col(Department.id) == col(Initiative.department_id))
+            .where(col(Department.plan_id) == plan_id)
+            .order_by(col(Initiative.id))
         )
     ).all()
     departments = sorted({d for _, d in rows})
@@ -73,7 +81,9 @@ async def add_sample_updates(
     done = set(
         (
             await session.exec(
-                select(Update.initiative_id).where(Update.status == Status.COMPLETE).distinct()
+                select(col(Update.initiative_id))
+                .where(col(Update.status) == Status.COMPLETE)
+                .distinct()
             )
         ).all()
     )
@@ -84,9 +94,10 @@ async def add_sample_updates(
     for month in range(periods):
         last = month == periods - 1
         year, mon = (int(p) for p in period.split("-"))
-        received = datetime(year, mon, 1, 14, tzinfo=UTC) + timedelta(days=rng.randint(32, 40))
+        planned = datetime(year, mon, 1, 14, tzinfo=UTC) + timedelta(days=rng.randint(32, 40))
+        received = min(planned, latest)
         for initiative_id, department_id in rows:
-            if last and department_id in silent:
+            if initiative_id is None or (last and department_id in silent):
                 continue
             status, percent[initiative_id] = next_month(
                 rng, _NEXT, state[initiative_id], percent[initiative_id]
@@ -108,4 +119,85 @@ async def add_sample_updates(
         period = next_period(period)
     await session.flush()
     await bump_revision(session, plan_id=plan_id)
+    return added
+
+
+async def add_sample_actuals(
+    session: AsyncSession,
+    plan_id: int,
+    first_period: str,
+    periods: int,
+    *,
+    start_month: int,
+    seed: int = 2016,
+    now: datetime | None = None,
+) -> int:
+    """Plausible actuals for every measure of the plan in the periods it is due: a walk from its
+    baseline (or its target's neighbourhood) that drifts towards the target, some measures
+    falling short, and about a fifth left without the last period's value. Deterministic for a
+    seed and `now`; dated like the sample updates. Returns rows added."""
+    from models.measure_status import Direction, Frequency, fiscal_label, is_due
+    from models.tables import Actual, ActualSource, Measure, MeasureTarget
+
+    rng = random.Random(seed)
+    latest = (now or datetime.now(UTC)) - _BEFORE_NOW
+    measures = list(
+        await session.exec(
+            select(Measure).where(col(Measure.plan_id) == plan_id).order_by(col(Measure.id))
+        )
+    )
+    targets: dict[int, dict[str, float]] = {}
+    for target in await session.exec(select(MeasureTarget)):
+        targets.setdefault(target.measure_id, {})[target.scope] = target.value
+    months = []
+    period = parse_period(first_period)
+    for _ in range(periods):
+        months.append(period)
+        period = next_period(period)
+    added = 0
+    for measure in measures:
+        if measure.id is None:
+            continue
+        frequency = Frequency(measure.frequency)
+        own = targets.get(measure.id, {})
+        yearly = [
+            own[fiscal_label(p, start_month)] for p in months if fiscal_label(p, start_month) in own
+        ]
+        goal = yearly[-1] if yearly else (measure.baseline or 100.0)
+        if measure.aggregation == "sum":
+            goal = goal * frequency.months / 12  # a period's share of the year's total
+        good = 1 if Direction(measure.direction) is Direction.HIGHER else -1
+        # Some measures do well, some fall short: where a walk starts, relative to its target.
+        start = goal * (1 - good * rng.choice((0.02, 0.08, 0.15, 0.25)))
+        value = start
+        skip_last = rng.random() < 0.2
+        for index, month in enumerate(months):
+            if not is_due(month, frequency, start_month):
+                continue
+            if index == len(months) - 1 and skip_last:
+                continue
+            value = value + (goal - value) * rng.uniform(0.0, 0.3) + goal * rng.uniform(-0.03, 0.03)
+            shown = (
+                round(value, 1)
+                if measure.unit in ("%", "days", "minutes", "hours")
+                else round(value)
+            )
+            if measure.unit == "%":
+                shown = max(0.0, min(100.0, shown))
+            year, mon = (int(p) for p in month.split("-"))
+            planned = datetime(year, mon, 1, 14, tzinfo=UTC) + timedelta(days=rng.randint(32, 40))
+            session.add(
+                Actual(
+                    measure_id=measure.id,
+                    period=month,
+                    value=float(shown),
+                    author=SAMPLE_AUTHOR,
+                    source=ActualSource.IMPORT.value,
+                    received_at=min(planned, latest),
+                )
+            )
+            added += 1
+    await session.flush()
+    if added:
+        await bump_revision(session, plan_id=plan_id)
     return added

@@ -36,7 +36,10 @@ class Status(StrEnum):
 class Look:
     emoji: str
     word: str
-    colour: str  # the chart colour; chosen to be told apart by colour-blind readers
+    # The chart colour: the colour of the emoji, so that a chart reads like the text (✅ and 🟢
+    # are both green: complete is the darker). Charts hatch every status too, for readers who
+    # cannot tell red from green and for print.
+    colour: str
 
     @property
     def label(self) -> str:
@@ -44,14 +47,14 @@ class Look:
 
 
 _LOOK: dict[Status, Look] = {
-    Status.NOT_STARTED: Look("⚪", "Not started", "#bdbdbd"),
-    Status.ON_TRACK: Look("🟢", "On track", "#1b9e77"),
-    Status.AT_RISK: Look("🟡", "At risk", "#e6ab02"),
-    Status.OFF_TRACK: Look("🔴", "Off track", "#d95f02"),
-    Status.COMPLETE: Look("✅", "Complete", "#386cb0"),
+    Status.NOT_STARTED: Look("⚪", "Not started", "#d9d9d9"),
+    Status.ON_TRACK: Look("🟢", "On track", "#78b159"),
+    Status.AT_RISK: Look("🟡", "At risk", "#fdcb58"),
+    Status.OFF_TRACK: Look("🔴", "Off track", "#dd2e44"),
+    Status.COMPLETE: Look("✅", "Complete", "#2e7d32"),
 }
 
-NO_UPDATE = Look("❔", "No update", "#f0f0f0")
+NO_UPDATE = Look("❔", "No update", "#f7f7f7")
 
 # The order in which counts are shown: finished work first, then work needing attention.
 DISPLAY_ORDER: tuple[Status | None, ...] = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from models.planfile import DepartmentSpec, GoalSpec, InitiativeSpec, PlanSpec
+from models.planfile import DepartmentSpec, GoalGroupSpec, GoalSpec, InitiativeSpec, PlanSpec
 
 _VERBS = ["Improve", "Expand", "Launch", "Modernise", "Review", "Fund", "Pilot", "Streamline"]
 _THINGS = [
@@ -22,16 +22,21 @@ _THINGS = [
 ]
 
 
+# A quarter of the goals are the plan's main ones, as in a typical city plan.
+MAIN = GoalGroupSpec("main", "Main goals", "Main goal")
+OTHER = GoalGroupSpec("other", "Other goals", "Other goal")
+
+
 def synthetic_plan(
     departments: int, initiatives_per_department: int, goals: int, *, seed: int = 1
 ) -> PlanSpec:
     rng = random.Random(seed)
-    mayor_goals = max(1, goals // 4)
+    main_goals = max(1, goals // 4)
     goal_specs = tuple(
         GoalSpec(
             key=f"goal-{g + 1}",
             name=f"Goal {g + 1}",
-            kind="mayor" if g < mayor_goals else "city-plan",
+            kind=MAIN.key if g < main_goals else OTHER.key,
             objectives=(f"Objective of goal {g + 1}",),
         )
         for g in range(goals)
@@ -40,9 +45,9 @@ def synthetic_plan(
     for d in range(departments):
         initiatives = []
         for n in range(1, initiatives_per_department + 1):
-            chosen = {f"goal-{rng.randrange(mayor_goals) + 1}"}
-            if goals > mayor_goals and rng.random() < 0.5:
-                chosen.add(f"goal-{rng.randrange(mayor_goals, goals) + 1}")
+            chosen = {f"goal-{rng.randrange(main_goals) + 1}"}
+            if goals > main_goals and rng.random() < 0.5:
+                chosen.add(f"goal-{rng.randrange(main_goals, goals) + 1}")
             initiatives.append(
                 InitiativeSpec(
                     number=n,
@@ -61,4 +66,5 @@ def synthetic_plan(
         fiscal_year="FY2030",
         goals=goal_specs,
         departments=tuple(department_specs),
+        goal_groups=(MAIN, OTHER) if goals > main_goals else (MAIN,),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -64,6 +65,9 @@ class Plan(SQLModel, table=True):
     # Bumped by every write that changes an answer (updates, owners, the plan itself), so
     # answers can be cached until it moves.
     revision: int = 0
+    # The first period it is reported on (the one it was loaded for): nothing earlier is taken
+    # from a form or button, however old a forged or stale one names. None: no floor known.
+    first_period: str | None = Field(default=None, max_length=7)
     created_at: datetime = _when(default_factory=utcnow)
 
 
@@ -75,8 +79,14 @@ class Goal(SQLModel, table=True):
     plan_id: int = Field(foreign_key="plans.id", index=True)
     key: str = Field(max_length=60)
     name: str = Field(max_length=300)
-    kind: str = Field(max_length=20)  # "mayor" or "city-plan"
+    kind: str = Field(max_length=20)  # the key of its group in the plan file ("mayor")
+    short: str = Field(default="", max_length=40)  # for charts; "" when the name is short
     position: int = 0
+    # Its group as the plan file names it ("Mayor's goals", "Mayor's goal") and the group's place
+    # in the plan's order: answers, charts and the digest group goals by these, never by `kind`.
+    group_name: str = Field(default="Goals", max_length=100)
+    group_one: str = Field(default="Goal", max_length=100)
+    group_position: int = 0
     objectives: list[str] = _json_list()
     aliases: list[str] = _json_list()
 
@@ -119,6 +129,33 @@ class InitiativeGoal(SQLModel, table=True):
     goal_id: int = Field(foreign_key="goals.id", primary_key=True, index=True)
 
 
+class Source(StrEnum):
+    """Where an update came from."""
+
+    FORM = "form"
+    THREAD = "thread"
+    COMMAND = "command"
+    IMPORT = "import"  # loaded in bulk (sample data)
+    # A status written in the plan file ("(completed)"): the baseline before the first prompt,
+    # dated the period before the one the plan was loaded in. Never a report.
+    PLAN = "plan"
+    # Undo of a thread reply: a copy of the update from before the reply (models/replies.py).
+    UNDO = "undo"
+
+
+class PostState(StrEnum):
+    """Where a prompt, a reminder or a digest is on its way to Slack."""
+
+    PENDING = "pending"  # recorded, not yet claimed
+    POSTING = "posting"  # claimed by a holder, being posted
+    POSTED = "posted"  # in Slack (prompts and digests)
+    SENT = "sent"  # in Slack (reminders: the thread post and the direct messages)
+    FAILED = "failed"  # Slack refused or was unreachable: tried again on the next run
+    BLOCKED = "blocked"  # its channel needs a person (an invitation, another channel)
+    UNOWNED = "unowned"  # nobody to ask (prompts)
+    SKIPPED = "skipped"  # a later reminder was due first
+
+
 class Update(SQLModel, table=True):
     """One report on one initiative for one period. Never changed: a correction is a new row."""
 
@@ -137,7 +174,7 @@ class Update(SQLModel, table=True):
     percent: int | None = None
     note: str = Field(default="", sa_type=sa.Text)
     author: str = Field(default="", max_length=40)
-    source: str = Field(max_length=20)  # form, thread, command, import
+    source: str = Field(max_length=20)  # a Source
     source_ref: str | None = Field(default=None, max_length=200, index=True)
     received_at: datetime = _when(default_factory=utcnow)
     late: bool = False
@@ -153,9 +190,13 @@ class Prompt(SQLModel, table=True):
     department_id: int = Field(foreign_key="departments.id")
     period: str = Field(max_length=7)
     channel_id: str = Field(max_length=40)
-    state: str = Field(default="pending", max_length=20)  # pending, posting, posted, failed
+    state: str = Field(default=PostState.PENDING, max_length=20)  # a PostState
     message_ts: str | None = Field(default=None, max_length=40, index=True)
     claimed_at: datetime | None = _when(default=None, nullable=True)
+    # Who holds a "posting" claim, and until when: the holder renews the lease while it works,
+    # and a claim whose lease ran out is another process's to take over.
+    holder: str | None = Field(default=None, max_length=120)
+    lease_until: datetime | None = _when(default=None, nullable=True)
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = _when(default_factory=utcnow)
@@ -169,8 +210,28 @@ class Reminder(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     prompt_id: int = Field(foreign_key="prompts.id")
     ordinal: int  # 1 for the first reminder, 2 for the second…
+    state: str = Field(default=PostState.PENDING, max_length=20)  # a PostState
+    claimed_at: datetime | None = _when(default=None, nullable=True)
+    # Who holds a "posting" claim, and until when: the holder renews the lease while it works,
+    # and a claim whose lease ran out is another process's to take over.
+    holder: str | None = Field(default=None, max_length=120)
+    lease_until: datetime | None = _when(default=None, nullable=True)
+    attempts: int = 0
+    thread_ts: str | None = Field(default=None, max_length=40)  # its post in the prompt's thread
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = _when(default_factory=utcnow)
     sent_at: datetime | None = _when(default=None, nullable=True)
+
+
+class PostPace(SQLModel, table=True):
+    """The workspace's posting pace, shared by every process that posts: the next free slot
+    (seconds since the epoch) and the gap between posts, which a 429 widens."""
+
+    __tablename__ = "post_pace"
+
+    key: str = Field(primary_key=True, max_length=40)
+    next_at: float
+    gap: float
 
 
 class Digest(SQLModel, table=True):
@@ -182,9 +243,13 @@ class Digest(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     channel_id: str = Field(max_length=40)
     week: str = Field(max_length=10)  # the Monday, YYYY-MM-DD
-    state: str = Field(default="pending", max_length=20)  # pending, posting, posted, failed
+    state: str = Field(default=PostState.PENDING, max_length=20)  # a PostState
     message_ts: str | None = Field(default=None, max_length=40)
     claimed_at: datetime | None = _when(default=None, nullable=True)
+    # Who holds a "posting" claim, and until when: the holder renews the lease while it works,
+    # and a claim whose lease ran out is another process's to take over.
+    holder: str | None = Field(default=None, max_length=120)
+    lease_until: datetime | None = _when(default=None, nullable=True)
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = _when(default_factory=utcnow)
@@ -198,3 +263,123 @@ class SlackEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=100)
     received_at: datetime = _when(default_factory=utcnow)
+
+
+class ReplyQuestion(SQLModel, table=True):
+    """A part of a thread reply the bot was not sure of, asked back with one button per
+    reading. Answered once: the first click records its reading; a later edit of the reply
+    replaces the question (answer -1)."""
+
+    __tablename__ = "reply_questions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_id: int = Field(foreign_key="departments.id")
+    period: str = Field(max_length=7)
+    reply_ref: str = Field(max_length=200, index=True)  # "channel:ts" of the reply
+    asked_of: str = Field(max_length=40)  # who wrote the reply
+    choices: list[dict[str, Any]] = _json_list()  # [{number, status, percent, note}]
+    asked_at: datetime = _when(default_factory=utcnow)
+    answered_at: datetime | None = _when(default=None, nullable=True)
+    answered_by: str | None = Field(default=None, max_length=40)
+    answer: int | None = None  # the index of the chosen reading; -1 when an edit replaced it
+
+
+class Measure(SQLModel, table=True):
+    """A number with a target, period by period (issue 15). Its status is computed from its
+    actuals and targets (models/measure_status.py), never typed."""
+
+    __tablename__ = "measures"
+    __table_args__ = (sa.UniqueConstraint("plan_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plans.id", index=True)
+    key: str = Field(max_length=60)
+    name: str = Field(max_length=300)
+    description: str = Field(default="", sa_type=sa.Text)
+    unit: str = Field(default="count", max_length=20)  # "%", "count", "days", "dollars", …
+    direction: str = Field(default="higher", max_length=10)  # a Direction
+    frequency: str = Field(default="monthly", max_length=10)  # a Frequency
+    aggregation: str = Field(default="latest", max_length=10)  # an Aggregation: a year's figure
+    band: float = 0.10  # "Near": within this share of the target, on the wrong side
+    department_id: int | None = Field(default=None, foreign_key="departments.id", index=True)
+    baseline: float | None = None
+    baseline_period: str | None = Field(default=None, max_length=7)
+    position: int = 0
+    aliases: list[str] = _json_list()
+    # Where its number already lives (a city open-data endpoint): fetched on a schedule.
+    source_url: str | None = Field(default=None, sa_type=sa.Text)
+    source_format: str | None = Field(default=None, max_length=10)  # "csv" or "json"
+    source_value: str | None = Field(default=None, max_length=200)  # column, or dotted path
+    source_period: str | None = Field(default=None, max_length=200)  # column/path of the period
+    sample: bool = False  # illustrative, not the city's figures (local mode's sample file)
+
+
+class MeasureTarget(SQLModel, table=True):
+    """A measure's target for a fiscal year ("FY2016") or for one period ("2026-10"): a
+    period's own target wins over its year's."""
+
+    __tablename__ = "measure_targets"
+
+    measure_id: int = Field(foreign_key="measures.id", primary_key=True)
+    scope: str = Field(max_length=10, primary_key=True)
+    value: float
+
+
+class MeasureGoal(SQLModel, table=True):
+    __tablename__ = "measure_goals"
+
+    measure_id: int = Field(foreign_key="measures.id", primary_key=True)
+    goal_id: int = Field(foreign_key="goals.id", primary_key=True, index=True)
+
+
+class MeasureInitiative(SQLModel, table=True):
+    __tablename__ = "measure_initiatives"
+
+    measure_id: int = Field(foreign_key="measures.id", primary_key=True)
+    initiative_id: int = Field(foreign_key="initiatives.id", primary_key=True, index=True)
+
+
+class ActualSource(StrEnum):
+    """Where an actual came from."""
+
+    FORM = "form"
+    THREAD = "thread"
+    FILE = "file"  # planbot measures load
+    API = "api"  # POST /api/measures
+    FETCH = "fetch"  # the measure's own source URL, on a schedule
+    IMPORT = "import"  # sample data
+
+
+class Actual(SQLModel, table=True):
+    """One value of a measure for one period. Never changed: a correction is a new row, and the
+    latest received of a period is the period's value. A sender's reference makes a batch
+    idempotent: the same measure, period and reference is stored once."""
+
+    __tablename__ = "actuals"
+    __table_args__ = (
+        sa.Index("ix_actuals_latest", "measure_id", "period", "received_at", "id"),
+        sa.UniqueConstraint("measure_id", "period", "source_ref"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    measure_id: int = Field(foreign_key="measures.id")
+    period: str = Field(max_length=7)
+    value: float
+    note: str = Field(default="", sa_type=sa.Text)
+    author: str = Field(default="", max_length=60)  # a Slack user id, a token's name, "file"
+    source: str = Field(max_length=20)  # an ActualSource
+    source_ref: str | None = Field(default=None, max_length=200)
+    received_at: datetime = _when(default_factory=utcnow)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for POST /api/measures: only its SHA-256 is stored; shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=60, unique=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _when(default_factory=utcnow)
+    revoked_at: datetime | None = _when(default=None, nullable=True)
+    last_used_at: datetime | None = _when(default=None, nullable=True)

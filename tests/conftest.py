@@ -23,12 +23,12 @@ from bot.workspace import Workspace
 from models.db import create_engine, session_scope, sync_url, upgrade
 from models.planfile import read_plan_file
 from models.plans import load_plan
+from tests.helpers import ADMIN, PEOPLE, PERIOD, truncate_all
 
 POSTGRES_URL = os.environ.get(
     "PLANBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_POSTGRES = bool(os.environ.get("CI") or os.environ.get("PLANBOT_REQUIRE_POSTGRES"))
-PERIOD = "2026-10"
 
 _skipped_postgres: list[str] = []
 
@@ -85,22 +85,6 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _truncate_all(url: str) -> None:
-    engine = sa.create_engine(sync_url(url))
-    with engine.begin() as conn:
-        tables = [
-            row[0]
-            for row in conn.execute(
-                sa.text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename <> 'alembic_version'"
-                )
-            )
-        ]
-        conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty, migrated database: a SQLite file, then the PostgreSQL test database."""
@@ -109,7 +93,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("postgres_database")
-    _truncate_all(url)
+    truncate_all(url)
     return url
 
 
@@ -142,11 +126,6 @@ def run(coro):  # type: ignore[no-untyped-def]
 
 
 # --- a workspace: the real app, signed requests, a stand-in Web API -------------------------
-
-ADMIN = "U0ADMIN"
-COO = "U0COO"
-CHIEF = "U0CHIEF"
-PEOPLE = {ADMIN: "Budget Office", COO: "Chief Operating Officer", CHIEF: "Fire Chief"}
 
 
 @pytest.fixture

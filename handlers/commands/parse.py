@@ -1,73 +1,119 @@
-"""Reading what was typed after `/plan`: a pure function, safe on any text."""
+"""Reading what was typed after `/plan`: a pure function, safe on any text.
+
+It returns what was asked (a `PlanCommand` naming one `Verb`) or why it cannot be read (a
+`CommandError` with the message to show); which verbs exist and what each does is the table in
+`handlers/commands/plan.py`."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from enum import StrEnum
 
 MAX_COMMAND_TEXT = 500  # longer text is refused: no goal, department or sub-command is that long
 
-Action = Literal[
-    "help",
-    "goals",
-    "missing",
-    "update",
-    "history",
-    "digest",
-    "owner",
-    "export",
-    "lookup",
-    "too_long",
-    "bad_history",
-    "bad_owner",
-]
+
+class Verb(StrEnum):
+    """A `/plan` sub-command. LOOKUP is a goal or department typed on its own (`/plan fire`)."""
+
+    HELP = "help"
+    GOALS = "goals"
+    LOOKUP = "lookup"
+    OBJECTIVES = "objectives"
+    INITIATIVE = "initiative"
+    HISTORY = "history"
+    OFF_TRACK = "off_track"
+    AT_RISK = "at_risk"
+    STALE = "stale"
+    MISSING = "missing"
+    OWNERS = "owners"
+    CHANGES = "changes"
+    UPDATE = "update"
+    DIGEST = "digest"
+    OWNER = "owner"
+    EXPORT = "export"
+    MEASURES = "measures"
+    MEASURE = "measure"
+
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
-_SIMPLE = {
-    "help": "help",
-    "?": "help",
-    "goals": "goals",
-    "missing": "missing",
-    "digest": "digest",
-    "export": "export",
+# Sub-commands that are whole phrases, as people type them.
+_PHRASES = {
+    "help": Verb.HELP,
+    "?": Verb.HELP,
+    "goals": Verb.GOALS,
+    "missing": Verb.MISSING,
+    "digest": Verb.DIGEST,
+    "export": Verb.EXPORT,
+    "stale": Verb.STALE,
+    "owners": Verb.OWNERS,
+    "measures": Verb.MEASURES,
+    "measure": Verb.MEASURES,
+    "off track": Verb.OFF_TRACK,
+    "off-track": Verb.OFF_TRACK,
+    "offtrack": Verb.OFF_TRACK,
+    "at risk": Verb.AT_RISK,
+    "at-risk": Verb.AT_RISK,
+    "atrisk": Verb.AT_RISK,
 }
+_NUMBER = re.compile(r"#?([0-9]{1,5})")
+
+TOO_LONG = f"That is longer than {MAX_COMMAND_TEXT} characters. Try `/plan help`."
+BAD_HISTORY = "Name a department and an initiative number, e.g. `/plan history fire 3`."
+BAD_OWNER = "Name a department and mention its owner(s), e.g. `/plan owner fire @chief`."
 
 
 @dataclass(frozen=True)
 class PlanCommand:
-    action: Action
+    verb: Verb
     words: str = ""  # the goal or department named, as typed
     number: int | None = None
     user_ids: tuple[str, ...] = ()
 
 
-def parse_plan_command(text: str) -> PlanCommand:
+@dataclass(frozen=True)
+class CommandError:
+    """Text that cannot be a command, and what to tell the person (mrkdwn, no user text)."""
+
+    problem: str
+
+
+def parse_plan_command(text: str) -> PlanCommand | CommandError:
     text = " ".join(text.split())
     if len(text) > MAX_COMMAND_TEXT:
-        return PlanCommand("too_long")
+        return CommandError(TOO_LONG)
     if not text:
-        return PlanCommand("help")
+        return PlanCommand(Verb.HELP)
+    phrase = _PHRASES.get(text.casefold())
+    if phrase is not None:
+        return PlanCommand(phrase)
     first, _, rest = text.partition(" ")
     verb = first.casefold()
-    if verb in _SIMPLE and not rest:
-        return PlanCommand(_SIMPLE[verb])  # type: ignore[arg-type]
+    if verb == "changes":
+        return PlanCommand(Verb.CHANGES, rest)
     if verb == "update":
-        return PlanCommand("update", rest)
+        return PlanCommand(Verb.UPDATE, rest)
+    if verb in ("measure", "measures"):
+        return PlanCommand(Verb.MEASURE, rest)
     if verb == "history":
         words, _, last = rest.rpartition(" ")
         number = last.lstrip("#")
         if not words or not number.isdigit() or not 0 < int(number) < 100_000:
-            return PlanCommand("bad_history", rest)
-        return PlanCommand("history", words, int(number))
+            return CommandError(BAD_HISTORY)
+        return PlanCommand(Verb.HISTORY, words, int(number))
     if verb in ("owner", "owners"):
         parts = rest.split(" ")
-        users = []
-        while parts and _USER.match(parts[-1]):
-            match = _USER.match(parts.pop())
-            assert match is not None
+        users: list[str] = []
+        while parts and (match := _USER.match(parts[-1])):
+            parts.pop()
             users.append(match.group(1) or match.group(2))
         if not parts or not users or not " ".join(parts).strip():
-            return PlanCommand("bad_owner", rest)
-        return PlanCommand("owner", " ".join(parts), user_ids=tuple(reversed(users)))
-    return PlanCommand("lookup", text)
+            return CommandError(BAD_OWNER)
+        return PlanCommand(Verb.OWNER, " ".join(parts), user_ids=tuple(reversed(users)))
+    words, _, last = text.rpartition(" ")
+    if words and last.casefold() in ("objectives", "objective"):
+        return PlanCommand(Verb.OBJECTIVES, words)
+    numbered = _NUMBER.fullmatch(last)
+    if words and numbered is not None and int(numbered.group(1)) > 0:
+        return PlanCommand(Verb.INITIATIVE, words, int(numbered.group(1)))
+    return PlanCommand(Verb.LOOKUP, text)

@@ -5,20 +5,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.commands.parse import MAX_COMMAND_TEXT, PlanCommand, parse_plan_command
+from handlers.commands.parse import CommandError, PlanCommand, Verb, parse_plan_command
 from handlers.context import PlanContext
-from handlers.digest import digest_for
+from handlers.digest_build import digest_for
 from handlers.messages.answers import (
-    Message,
     render_department_summary,
     render_error,
+    render_goal_objectives,
     render_goal_summary,
     render_goals_overview,
     render_help,
@@ -26,34 +28,120 @@ from handlers.messages.answers import (
     render_missing,
     render_not_found,
     render_owners_set,
+    shared_by,
+    with_guess,
     with_share_button,
 )
-from handlers.people import People, PeopleNames, mention
+from handlers.messages.layout import Message, People
+from handlers.messages.measures import (
+    DETAIL_MONTHS,
+    TREND_MONTHS,
+    MeasureBoard,
+    measures_part,
+    render_measure,
+    render_measure_not_found,
+    render_measures,
+)
+from handlers.messages.questions import (
+    render_attention_by_goal,
+    render_changes,
+    render_initiative,
+    render_owners,
+)
+from handlers.people import PeopleNames, mention
+from handlers.person import Person, person_of
 from handlers.updates import open_form, state_for_update_command
+from models.attention import Which, attention_by_goal
 from models.cycle import failed_prompts
 from models.db import session_scope
-from models.export import export_rows, to_csv
-from models.lookup import load_directory, normalise
+from models.digest_content import changes_since, last_digest_time
+from models.export import authors, export_filename, export_rows, to_csv, with_names
+from models.lookup import Directory, Resolution, load_directory, normalise
+from models.measures import find_measure, measure_names, measure_views
+from models.periods import period_label, recent_periods
 from models.plans import NoActivePlan, active_plan, set_owners
 from models.queries import (
     department_summary,
+    goal_ref,
     goal_summary,
     goals_overview,
+    initiative_detail,
     initiative_history,
-    missing_departments,
+    owners_overview,
+    response_rate,
 )
 
 log = logging.getLogger(__name__)
 
 # Answer in the acknowledgement when we can; past this, acknowledge and answer a moment later.
 ACK_BUDGET_SECONDS = 2.0
-SHAREABLE = frozenset({"goals", "lookup", "missing", "history"})
+DETAIL_PERIODS = 6  # `/plan fire 3` shows the last six periods
+CHANGES_WITHOUT_DIGEST = timedelta(days=7)
+
+Render = Callable[[People], Message]
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A query's result, ready to be written for any audience: `render(people)` names people
+    with pings (the caller's private answer) or by name (a shared one)."""
+
+    render: Render
+    shareable: bool = True  # False when this result must stay private (an error, admins' detail)
 
 
 @dataclass(frozen=True)
 class Answer:
     message: Message
     shareable: bool = False
+    named: tuple[str, ...] = ()  # the Slack users the answer names, in order of appearance
+
+
+@dataclass
+class Query:
+    """What a sub-command's query gets: the request's facts and an open session."""
+
+    ctx: PlanContext
+    session: AsyncSession
+    plan_id: int
+    command: PlanCommand
+    user_id: str
+    period: str
+    _directory: Directory | None = None
+
+    async def directory(self) -> Directory:
+        if self._directory is None:
+            self._directory = await load_directory(self.session, self.plan_id)
+        return self._directory
+
+
+@dataclass(frozen=True)
+class Act:
+    """What a sub-command that talks to Slack itself gets (a form to open, a file to send)."""
+
+    ctx: PlanContext
+    command: PlanCommand
+    person: Person
+    text: str  # as typed, for the Share button
+    trigger_id: str
+    ack: AsyncAck
+    respond: AsyncRespond
+    client: AsyncWebClient
+    names: PeopleNames
+
+
+@dataclass(frozen=True)
+class SubCommand:
+    """One `/plan` sub-command: exactly one of `query` (answered from the plan, within the
+    acknowledgement when quick enough) or `act` (talks to Slack itself)."""
+
+    query: Callable[[Query], Awaitable[Shown]] | None = None
+    act: Callable[[Act], Awaitable[None]] | None = None
+    shareable: bool = False  # its answer offers *Share in channel*
+    # Its answer is reused while the plan's revision stands; `changes` is not: it moves with the
+    # clock and the digests posted, not the revision.
+    cacheable: bool = False
+    admins_only: str | None = None  # what a non-admin is told
 
 
 class AnswerCache:
@@ -77,7 +165,355 @@ class AnswerCache:
             self._answers.popitem(last=False)
 
 
-CACHEABLE = frozenset({"goals", "missing", "history", "lookup"})
+NO_PLAN = "No plan is loaded yet: an admin runs `planbot plan load`."
+
+
+def _said(message: Message, shareable: bool = False) -> Shown:
+    """A result that names nobody."""
+    return Shown(lambda _people: message, shareable)
+
+
+def _not_found(typed: str, found: Resolution) -> Shown:
+    return _said(render_not_found(typed, found.suggestions))
+
+
+# --- the queries ------------------------------------------------------------------------------
+
+
+async def _goals(q: Query) -> Shown:
+    overview = await goals_overview(q.session, q.plan_id, q.period)
+    response = await response_rate(q.session, q.plan_id, q.period)
+    return Shown(lambda people: render_goals_overview(overview, response, people))
+
+
+async def _missing(q: Query) -> Shown:
+    report = await response_rate(q.session, q.plan_id, q.period)
+    admin = q.ctx.is_admin(q.user_id)
+    failed = await failed_prompts(q.session, q.plan_id, q.period) if admin else []
+    return Shown(lambda people: render_missing(report, people, failed), shareable=not failed)
+
+
+def _attention(which: Which) -> Callable[[Query], Awaitable[Shown]]:
+    async def across_the_plan(q: Query) -> Shown:
+        listed = await attention_by_goal(q.session, q.plan_id, q.period, which)
+        return _said(render_attention_by_goal(listed), shareable=True)
+
+    return across_the_plan
+
+
+async def _owners(q: Query) -> Shown:
+    owners = await owners_overview(q.session, q.plan_id, q.period)
+    return Shown(lambda people: render_owners(owners, people, timezone=q.ctx.timezone))
+
+
+async def _objectives(q: Query) -> Shown:
+    directory = await q.directory()
+    found = directory.resolve(q.command.words, kinds=("goal",))
+    if found.target is None:
+        return _not_found(q.command.words, found)
+    objectives = render_goal_objectives(goal_ref(directory.goal(found.target)))
+    return _said(_guessed(objectives, q.command.words, found), shareable=True)
+
+
+async def _initiative(q: Query) -> Shown:
+    directory = await q.directory()
+    words, number = q.command.words, q.command.number
+    assert number is not None  # the parser gives INITIATIVE a number
+    found = directory.resolve(words, kinds=("department",))
+    if found.target is None:
+        # A goal or department whose name ends in a number, typed whole.
+        if directory.resolve(f"{words} {number}").target is not None:
+            return await _lookup(replace(q, command=PlanCommand(Verb.LOOKUP, f"{words} {number}")))
+        return _not_found(words, found)
+    department = directory.department(found.target)
+    periods = recent_periods(q.period, DETAIL_PERIODS)
+    detail = await initiative_detail(q.session, department, number, periods)
+    if detail is None:
+        return _said(_no_such_initiative(department.name, department.key, number))
+    return Shown(
+        lambda people: _guessed(
+            render_initiative(detail, q.period, people, timezone=q.ctx.timezone), words, found
+        )
+    )
+
+
+async def _history(q: Query) -> Shown:
+    directory = await q.directory()
+    words, number = q.command.words, q.command.number
+    assert number is not None  # the parser gives HISTORY a number
+    found = directory.resolve(words, kinds=("department",))
+    if found.target is None:
+        return _not_found(words, found)
+    department = directory.department(found.target)
+    history = await initiative_history(q.session, department, number)
+    if history is None:
+        return _said(_no_such_initiative(department.name, department.key, number))
+    return Shown(
+        lambda people: _guessed(
+            render_history(history, people, timezone=q.ctx.timezone), words, found
+        )
+    )
+
+
+async def _owner(q: Query) -> Shown:
+    directory = await q.directory()
+    found = directory.resolve(q.command.words, kinds=("department",), guess=False)
+    if found.target is None:
+        return _not_found(q.command.words, found)
+    department = directory.department(found.target)
+    users = q.command.user_ids
+    await set_owners(q.session, department, users)
+    log.info("owners of %s set to %s by %s", department.key, users, q.user_id)
+    return Shown(lambda people: render_owners_set(department.name, users, people), False)
+
+
+async def _board(
+    q: Query, *, goal_id: int | None = None, department_id: int | None = None
+) -> MeasureBoard:
+    """The plan's measures (a goal's, a department's), judged at the open period."""
+    periods = recent_periods(q.period, TREND_MONTHS)
+    views = await measure_views(
+        q.session,
+        q.plan_id,
+        periods,
+        goal_id=goal_id,
+        department_id=department_id,
+        start_month=q.ctx.fiscal_year_start,
+        details=False,
+    )
+    return MeasureBoard(views, q.period, periods, q.ctx.fiscal_year_start)
+
+
+async def _lookup(q: Query) -> Shown:
+    directory = await q.directory()
+    words = q.command.words
+    found = directory.resolve(words)
+    if found.target is None:
+        measure = await _measure_named(q, words)
+        if measure is not None:  # `/plan 311`: a measure named on its own
+            return measure
+        return _not_found(words, found)
+    timezone = q.ctx.timezone
+    if found.target.kind == "goal":
+        goal = await goal_summary(q.session, directory.goal(found.target), q.period)
+        goal_measures = measures_part(await _board(q, goal_id=found.target.id))
+        return Shown(
+            lambda people: _guessed(
+                render_goal_summary(goal, people, timezone=timezone, measures=goal_measures),
+                words,
+                found,
+            )
+        )
+    department = await department_summary(q.session, directory.department(found.target), q.period)
+    own = measures_part(await _board(q, department_id=found.target.id))
+    return Shown(
+        lambda people: _guessed(
+            render_department_summary(department, people, timezone=timezone, measures=own),
+            words,
+            found,
+        )
+    )
+
+
+async def _measures(q: Query) -> Shown:
+    """`/plan measures`: every measure, missed first."""
+    return _said(render_measures(await _board(q)), shareable=True)
+
+
+async def _measure(q: Query) -> Shown:
+    """`/plan measure 311`: one measure in full; with no name, every measure."""
+    words = q.command.words.strip()
+    if not words:
+        return await _measures(q)
+    found = find_measure(await measure_names(q.session, q.plan_id), words)
+    if found.measure is None:
+        return _said(render_measure_not_found(words, [m.name for m in found.suggestions]))
+    return await _one_measure(q, found.measure.id, words if found.guessed else None)
+
+
+async def _measure_named(q: Query, words: str) -> Shown | None:
+    """A measure typed exactly by its key, name or alias where a goal or department was
+    expected; None when `words` names none."""
+    names = await measure_names(q.session, q.plan_id)
+    named = names.get(normalise(words))
+    return None if named is None else await _one_measure(q, named.id, None)
+
+
+async def _one_measure(q: Query, measure_id: int, guessed_from: str | None) -> Shown:
+    periods = recent_periods(q.period, DETAIL_MONTHS)
+    views = await measure_views(
+        q.session,
+        q.plan_id,
+        periods,
+        measure_ids=[measure_id],
+        start_month=q.ctx.fiscal_year_start,
+    )
+    board = MeasureBoard(views, q.period, periods, q.ctx.fiscal_year_start)
+    directory = await q.directory()
+    view = views[0]
+    goals = [directory.goals[g].name for g in view.goal_ids if g in directory.goals]
+    shown = render_measure(board, view, goals)
+    if guessed_from is not None:
+        shown = with_guess(shown, guessed_from, view.name)
+    return _said(shown, shareable=True)
+
+
+def _no_such_initiative(name: str, key: str, number: int) -> Message:
+    return render_error(f"{name} has no initiative #{number}. See `/plan {key}` for its list.")
+
+
+async def _changes(q: Query) -> Shown:
+    """`/plan changes [goal]`: status changes since the last digest in the digest channel, or
+    in the last seven days when there has been none."""
+    words = q.command.words
+    goal = None
+    found = None
+    if words.strip():
+        found = (await q.directory()).resolve(words, kinds=("goal",))
+        if found.target is None:
+            return _not_found(words, found)
+        goal = (await q.directory()).goal(found.target)
+    ctx = q.ctx
+    now = ctx.now()
+    last = await last_digest_time(q.session, ctx.digest_channel) if ctx.digest_channel else None
+    since = last if last is not None else now - CHANGES_WITHOUT_DIGEST
+    goal_id = None if goal is None else goal.id
+    changes = await changes_since(q.session, q.plan_id, since, now, goal_id)
+
+    def render(people: People) -> Message:
+        shown = render_changes(
+            changes,
+            since,
+            since_digest=last is not None,
+            goal_name=None if goal is None else goal.name,
+            people=people,
+            timezone=ctx.timezone,
+        )
+        return shown if found is None else _guessed(shown, words, found)
+
+    return Shown(render)
+
+
+def _guessed(message: Message, typed: str, found: Resolution) -> Message:
+    """The answer, saying which name it took for a misspelling."""
+    if not found.guessed or found.target is None:
+        return message
+    return with_guess(message, typed, found.target.name)
+
+
+# --- the sub-commands that talk to Slack ------------------------------------------------------
+
+
+async def _help(a: Act) -> None:
+    await a.ack(**reply(Answer(render_help()), a.text))
+
+
+async def _update(a: Act) -> None:
+    state, problem = await state_for_update_command(a.ctx, a.person, a.command.words)
+    if state is None:
+        await a.ack(**reply(Answer(render_error(problem or "Not possible.")), a.text))
+        return
+    await a.ack()
+    await open_form(a.client, a.trigger_id, state)
+
+
+async def _export(a: Act) -> None:
+    await a.ack(
+        response_type="ephemeral",
+        text=":inbox_tray: Preparing the export; it will arrive as a direct message.",
+    )
+    try:
+        await export_for(a.ctx, a.client, a.person.user_id, a.names)
+    except Exception:
+        log.exception("/plan export failed")
+        await a.respond(**reply(FAILED, a.text))
+
+
+async def _digest(a: Act) -> None:
+    await _within_ack_budget(a, _digest_preview(a.ctx, a.client, a.names))
+
+
+# Every `/plan` sub-command: how it is answered, whether its answer can be shared or reused,
+# and who may use it. `render_help` lists them for people; `docs/architecture.md` says how to
+# add one.
+SUBCOMMANDS: dict[Verb, SubCommand] = {
+    Verb.HELP: SubCommand(act=_help),
+    Verb.GOALS: SubCommand(query=_goals, shareable=True, cacheable=True),
+    Verb.LOOKUP: SubCommand(query=_lookup, shareable=True, cacheable=True),
+    Verb.OBJECTIVES: SubCommand(query=_objectives, shareable=True, cacheable=True),
+    Verb.INITIATIVE: SubCommand(query=_initiative, shareable=True, cacheable=True),
+    Verb.HISTORY: SubCommand(query=_history, shareable=True, cacheable=True),
+    Verb.OFF_TRACK: SubCommand(query=_attention("off_track"), shareable=True, cacheable=True),
+    Verb.AT_RISK: SubCommand(query=_attention("at_risk"), shareable=True, cacheable=True),
+    Verb.STALE: SubCommand(query=_attention("stale"), shareable=True, cacheable=True),
+    Verb.MISSING: SubCommand(query=_missing, shareable=True, cacheable=True),
+    Verb.OWNERS: SubCommand(query=_owners, shareable=True, cacheable=True),
+    Verb.CHANGES: SubCommand(query=_changes, shareable=True),
+    Verb.OWNER: SubCommand(
+        query=_owner, admins_only="Only a Plan Bot admin can change a department's owners."
+    ),
+    Verb.UPDATE: SubCommand(act=_update),
+    Verb.EXPORT: SubCommand(act=_export, admins_only="Only a Plan Bot admin can export the plan."),
+    Verb.DIGEST: SubCommand(act=_digest),
+    Verb.MEASURES: SubCommand(query=_measures, shareable=True, cacheable=True),
+    Verb.MEASURE: SubCommand(query=_measure, shareable=True, cacheable=True),
+}
+
+
+def _naming(people: People) -> tuple[People, list[str]]:
+    """`people`, noting each user it is asked for: an answer says whom it names."""
+    named: list[str] = []
+
+    def noting(user: str) -> str:
+        if user not in named:
+            named.append(user)
+        return people(user)
+
+    return noting, named
+
+
+async def _answer(
+    ctx: PlanContext,
+    command: PlanCommand,
+    user_id: str,
+    people: People,
+    cache: AnswerCache | None,
+) -> tuple[Answer, Shown | None]:
+    """The answer to a `/plan` query, and the result it was written from (None when it came
+    from `cache`, which holds private answers while the plan's revision stands)."""
+    sub = SUBCOMMANDS[command.verb]
+    assert sub.query is not None
+    if sub.admins_only and not ctx.is_admin(user_id):
+        return Answer(render_error(sub.admins_only)), None
+    period = ctx.open_period()
+    async with session_scope(ctx.engine) as session:
+        try:
+            plan = await active_plan(session)
+        except NoActivePlan:
+            return Answer(render_error(NO_PLAN)), None
+        assert plan.id is not None
+        key: tuple[object, ...] | None = None
+        # Admins' view of `missing` shows undelivered prompts, which do not move the revision.
+        admin_missing = command.verb is Verb.MISSING and ctx.is_admin(user_id)
+        if cache is not None and sub.cacheable and people is mention and not admin_missing:
+            key = (
+                plan.id,
+                plan.revision,
+                period,
+                command.verb,
+                normalise(command.words),
+                command.number,
+                ctx.is_admin(user_id),
+            )
+            cached = cache.get(key)
+            if cached is not None:
+                return cached, None
+        shown = await sub.query(Query(ctx, session, plan.id, command, user_id, period))
+    noting, named = _naming(people)
+    answer = Answer(shown.render(noting), sub.shareable and shown.shareable, tuple(named))
+    if key is not None and cache is not None:
+        cache.put(key, answer)
+    return answer, shown
 
 
 async def answer_plan_command(
@@ -87,107 +523,27 @@ async def answer_plan_command(
     people: People,
     cache: AnswerCache | None = None,
 ) -> Answer:
-    """What `/plan …` answers, for everything that is a query (no Slack calls). Private
-    answers come from `cache` while the plan's revision has not moved."""
-    action = command.action
-    if action == "help":
-        return Answer(render_help())
-    if action == "too_long":
-        return Answer(
-            render_error(f"That is longer than {MAX_COMMAND_TEXT} characters. Try `/plan help`.")
-        )
-    if action == "bad_history":
-        return Answer(
-            render_error("Name a department and an initiative number, e.g. `/plan history fire 3`.")
-        )
-    if action == "bad_owner":
-        return Answer(
-            render_error(
-                "Name a department and mention its owner(s), e.g. `/plan owner fire @chief`."
-            )
-        )
-    if action == "owner" and not ctx.is_admin(user_id):
-        return Answer(render_error("Only a Plan Bot admin can change a department's owners."))
-    period = ctx.open_period()
-    async with session_scope(ctx.engine) as session:
-        try:
-            plan = await active_plan(session)
-        except NoActivePlan:
-            return Answer(render_error("No plan is loaded yet: an admin runs `planbot plan load`."))
-        assert plan.id is not None
-        key: tuple[object, ...] | None = None
-        # Admins' view of `missing` shows undelivered prompts, which do not move the revision.
-        admin_missing = action == "missing" and ctx.is_admin(user_id)
-        if cache is not None and action in CACHEABLE and people is mention and not admin_missing:
-            key = (
-                plan.id,
-                plan.revision,
-                period,
-                action,
-                normalise(command.words),
-                command.number,
-                ctx.is_admin(user_id),
-            )
-            cached = cache.get(key)
-            if cached is not None:
-                return cached
-        answer = await _answer_from_plan(ctx, session, plan.id, command, user_id, people, period)
-        if key is not None and cache is not None:
-            cache.put(key, answer)
-        return answer
+    """What a `/plan` query answers (no Slack calls). Private answers (`people` is `mention`)
+    come from `cache` while the plan's revision has not moved."""
+    return (await _answer(ctx, command, user_id, people, cache))[0]
 
 
-async def _answer_from_plan(
+async def share_plan_command(
     ctx: PlanContext,
-    session: AsyncSession,
-    plan_id: int,
     command: PlanCommand,
     user_id: str,
-    people: People,
-    period: str,
-) -> Answer:
-    action = command.action
-    if action == "goals":
-        overview = await goals_overview(session, plan_id, period)
-        return Answer(render_goals_overview(overview, people), shareable=True)
-    if action == "missing":
-        report = await missing_departments(session, plan_id, period)
-        failed = await failed_prompts(session, plan_id, period) if ctx.is_admin(user_id) else []
-        return Answer(render_missing(report, people, failed), shareable=not failed)
-    directory = await load_directory(session, plan_id)
-    if action == "history":
-        found = directory.resolve(command.words, kinds=("department",))
-        if found.target is None:
-            return Answer(render_not_found(command.words, found.suggestions))
-        department = directory.department(found.target)
-        assert command.number is not None
-        history = await initiative_history(session, department, command.number)
-        if history is None:
-            return Answer(
-                render_error(
-                    f"{department.name} has no initiative #{command.number}. "
-                    f"See `/plan {department.key}` for its list."
-                )
-            )
-        return Answer(render_history(history, people, timezone=ctx.timezone), shareable=True)
-    if action == "owner":
-        found = directory.resolve(command.words, kinds=("department",))
-        if found.target is None:
-            return Answer(render_not_found(command.words, found.suggestions))
-        department = directory.department(found.target)
-        await set_owners(session, department, command.user_ids)
-        log.info("owners of %s set to %s by %s", department.key, command.user_ids, user_id)
-        return Answer(render_owners_set(department.name, command.user_ids, people))
-    found = directory.resolve(command.words)
-    if found.target is None:
-        return Answer(render_not_found(command.words, found.suggestions))
-    if found.target.kind == "goal":
-        summary = await goal_summary(session, directory.goal(found.target), period)
-        return Answer(render_goal_summary(summary, people, timezone=ctx.timezone), shareable=True)
-    dept_summary = await department_summary(session, directory.department(found.target), period)
-    return Answer(
-        render_department_summary(dept_summary, people, timezone=ctx.timezone), shareable=True
-    )
+    names: PeopleNames,
+    client: AsyncWebClient,
+) -> Message | None:
+    """The answer as posted for everyone by *Share in channel*: the query runs once, and the
+    people its answer names are shown by name (no ping). None when it cannot be shared."""
+    if SUBCOMMANDS[command.verb].query is None:
+        return None
+    answer, shown = await _answer(ctx, command, user_id, mention, None)
+    if not answer.shareable or shown is None:
+        return None
+    people = await names.names(client, [*answer.named, user_id])
+    return shared_by(shown.render(people), people(user_id))
 
 
 def reply(answer: Answer, command_text: str) -> dict[str, Any]:
@@ -210,24 +566,40 @@ async def _safe_answer(
     try:
         return await answer_plan_command(ctx, command, user_id, mention, cache)
     except Exception:
-        log.exception("/plan %s failed", command.action)
+        log.exception("/plan %s failed", command.verb)
         return FAILED
 
 
-async def export_for(ctx: PlanContext, client: AsyncWebClient, user_id: str) -> None:
-    """The latest status of every initiative, as a CSV file in a direct message."""
+async def _within_ack_budget(a: Act, answering: Awaitable[Answer]) -> None:
+    """Answer in the acknowledgement when it is ready within ACK_BUDGET_SECONDS; otherwise
+    acknowledge with a "working on it" and answer through the response URL."""
+    task = asyncio.ensure_future(answering)
+    done, _ = await asyncio.wait({task}, timeout=ACK_BUDGET_SECONDS)
+    if task in done:
+        await a.ack(**reply(task.result(), a.text))
+        return
+    await a.ack(response_type="ephemeral", text=":hourglass_flowing_sand: Working on it…")
+    await a.respond(**reply(await task, a.text))
+
+
+async def export_for(
+    ctx: PlanContext, client: AsyncWebClient, user_id: str, names: PeopleNames
+) -> None:
+    """The latest status of every initiative, as a CSV file in a direct message: statuses in
+    words and people by name, a file a city can publish as it is."""
     period = ctx.open_period()
     async with session_scope(ctx.engine) as session:
         plan = await active_plan(session)
         assert plan.id is not None
-        content = to_csv(await export_rows(session, plan.id, period))
-        key = plan.key
+        rows = await export_rows(session, plan.id, period)
+        filename = export_filename(plan, period)
+    rows = with_names(rows, await names.plain_names(client, authors(rows)))
     dm = await client.conversations_open(users=user_id)
     await client.files_upload_v2(
         channel=dm["channel"]["id"],
-        content=content.encode("utf-8"),
-        filename=f"{key}-status-{period}.csv",
-        title=f"Plan status, {period}",
+        content=to_csv(rows).encode("utf-8"),
+        filename=filename,
+        title=f"Plan status, {period_label(period)}",
         initial_comment="The latest status of every initiative, as you asked.",
     )
 
@@ -248,45 +620,25 @@ def register(app: AsyncApp, ctx: PlanContext, names: PeopleNames) -> None:
 
     @app.command("/plan")
     async def plan_command(
-        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+        ack: AsyncAck,
+        command: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
     ) -> None:
         text = str(command.get("text") or "")
-        user_id = str(command.get("user_id") or "")
+        person = person_of(context)
+        user_id = person.user_id
         parsed = parse_plan_command(text)
-        if parsed.action == "export":
-            if not ctx.is_admin(user_id):
-                await ack(
-                    **reply(
-                        Answer(render_error("Only a Plan Bot admin can export the plan.")), text
-                    )
-                )
-                return
-            await ack(
-                response_type="ephemeral",
-                text=":inbox_tray: Preparing the export; it will arrive as a direct message.",
-            )
-            try:
-                await export_for(ctx, client, user_id)
-            except Exception:
-                log.exception("/plan export failed")
-                await respond(**reply(FAILED, text))
+        if isinstance(parsed, CommandError):
+            await ack(**reply(Answer(render_error(parsed.problem)), text))
             return
-        if parsed.action == "update":
-            state, problem = await state_for_update_command(ctx, user_id, parsed.words)
-            if state is None:
-                await ack(**reply(Answer(render_error(problem or "Not possible.")), text))
-                return
-            await ack()
-            await open_form(client, str(command.get("trigger_id") or ""), state)
-            return
-        task = asyncio.create_task(
-            _digest_preview(ctx, client, names)
-            if parsed.action == "digest"
-            else _safe_answer(ctx, parsed, user_id, cache)
-        )
-        done, _ = await asyncio.wait({task}, timeout=ACK_BUDGET_SECONDS)
-        if task in done:
-            await ack(**reply(task.result(), text))
-            return
-        await ack(response_type="ephemeral", text=":hourglass_flowing_sand: Working on it…")
-        await respond(**reply(await task, text))
+        trigger_id = str(command.get("trigger_id") or "")
+        act = Act(ctx, parsed, person, text, trigger_id, ack, respond, client, names)
+        sub = SUBCOMMANDS[parsed.verb]
+        if sub.act is None:
+            await _within_ack_budget(act, _safe_answer(ctx, parsed, user_id, cache))
+        elif sub.admins_only and not person.is_admin:
+            await ack(**reply(Answer(render_error(sub.admins_only)), text))
+        else:
+            await sub.act(act)

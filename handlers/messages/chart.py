@@ -3,9 +3,15 @@
 Pure functions from typed query results to PNG bytes; no Slack, no SQL. Drawn with matplotlib's
 object API and the Agg canvas (never pyplot), so rendering needs no display, leaves matplotlib's
 global state alone and is safe to run from several threads. Every status is told apart twice, by
-its colour from the one status vocabulary and by a hatch pattern, so the chart still reads in
-greyscale and for colour-blind readers. Emoji are missing from matplotlib's fonts, so the legend
-uses the status words.
+its colour from the one status vocabulary — the colour of its emoji in the text (✅ green) — and
+by a hatch pattern, so the chart still reads in greyscale and for colour-blind readers. Emoji
+are missing from matplotlib's fonts, so the legend uses the status words.
+
+Status by goal draws each goal's bar as shares of its own initiatives (with the counts written
+in), so a small goal's red is as visible as a large one's; goals are labelled with the plan
+file's short names, wrapped, never cut. The trend draws each month as every initiative's status
+at its end — the digest's own reading — so the text and the chart give the same figures; the
+month still being reported is drawn faded and labelled so, never as a drop.
 """
 
 from __future__ import annotations
@@ -21,11 +27,11 @@ from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FixedLocator, MaxNLocator, PercentFormatter
 
-from models.digest import DigestFigures
+from models.digest_content import DigestFigures
 from models.periods import period_label
-from models.queries import GoalLine, GoalsOverview, StatusCounts
+from models.queries import GoalLine, GoalRef, GoalsOverview, StatusCounts
 from models.status import DISPLAY_ORDER, Status, look
 
 FONT = "DejaVu Sans"  # matplotlib's bundled default: present wherever matplotlib is
@@ -33,7 +39,7 @@ DPI = 110
 WIDTH_IN = 10.0
 MAX_GOALS = 25  # more bars than this stop being readable in a Slack preview
 MAX_PERIODS = 6
-GOAL_NAME_CHARS = 40
+GOAL_LABEL_WIDTH = 22  # characters per line of a goal's label; longer names wrap
 
 HATCHES: dict[Status | None, str] = {
     Status.COMPLETE: "..",
@@ -47,7 +53,6 @@ HATCHES: dict[Status | None, str] = {
 _INK = "#222222"
 _MUTED = "#555555"
 _GRID = "#e3e3e3"
-_GROUP_NAMES = {"mayor": "Mayor's goals", "city-plan": "City plan goals"}
 
 # Fixed margins (inches) keep the plotting area a known size, so a segment's width in inches,
 # and so whether its count fits inside it, is known before drawing.
@@ -57,6 +62,7 @@ _BAR_TOP_IN = 0.8  # title and legend
 _BAR_BOTTOM_IN = 0.65  # tick labels and axis label
 _FOOTNOTE_IN = 0.25
 _ROW_IN = 0.42
+_LABEL_LINE_IN = 0.16  # a wrapped label's line
 _TREND_HEIGHT_IN = 4.8
 _TREND_LEFT_IN = 0.8
 _TREND_BOTTOM_IN = 0.55
@@ -80,7 +86,9 @@ class DigestCharts:
     trend_title: str
 
 
-TREND_TITLE = "Status over the last six months"
+TREND_TITLE = "Status at the end of each month"
+_REPORTING = "still reporting"
+_FADED = 0.45  # the opacity of the month still being reported
 
 
 def render_charts(figures: DigestFigures, period: str) -> DigestCharts:
@@ -90,9 +98,12 @@ def render_charts(figures: DigestFigures, period: str) -> DigestCharts:
         by_goal=render_status_by_goal(figures.goals, f"Status by goal — {label}"),
         by_goal_title=f"Status by goal, {label}",
         trend=render_trend(
-            [p for p, _ in figures.trend], [c for _, c in figures.trend], TREND_TITLE
+            [p for p, _ in figures.trend],
+            [c for _, c in figures.trend],
+            TREND_TITLE,
+            reporting=period,
         ),
-        trend_title=TREND_TITLE,
+        trend_title=f"{TREND_TITLE}, the last six months",
     )
 
 
@@ -113,7 +124,8 @@ def _style(status: Status | None) -> _Style:
     # Whichever of black and white contrasts more with the fill (WCAG contrast ratio).
     on_white = 1.05 / (_luminance(fill) + 0.05)
     on_black = (_luminance(fill) + 0.05) / 0.05
-    edge = to_hex(_mix(fill, (0, 0, 0), 0.4))
+    red, green, blue = _mix(fill, (0, 0, 0), 0.4)[:3]
+    edge = to_hex((red, green, blue))
     return _Style(fill, edge, "#ffffff" if on_white > on_black else "#000000", HATCHES[status])
 
 
@@ -122,13 +134,9 @@ def _plain(text: str) -> str:
     return text.replace("$", r"\$")
 
 
-def _goal_label(name: str) -> str:
-    """A goal's name cut at a word to about GOAL_NAME_CHARS and wrapped, usually on two lines."""
-    short = " ".join(name.split())
-    if len(short) > GOAL_NAME_CHARS:
-        short = short[: GOAL_NAME_CHARS + 1].rsplit(" ", 1)[0][:GOAL_NAME_CHARS]
-        short = short.rstrip(" ,;:-–—") + "…"
-    return "\n".join(textwrap.wrap(short, 24))
+def goal_label(goal: GoalRef) -> str:
+    """A goal's short name (the plan file's, else its name), wrapped whole: never cut off."""
+    return "\n".join(textwrap.wrap(" ".join(goal.short_name.split()), GOAL_LABEL_WIDTH))
 
 
 def _short_period(period: str) -> str:
@@ -145,7 +153,7 @@ def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     # No "Software" chunk (it names matplotlib's version): the same data gives the same bytes.
     # The fastest zlib level: ~15% larger (about 220 KB on the Large plan), ~30 ms sooner.
-    FigureCanvasAgg(figure).print_png(
+    FigureCanvasAgg(figure).print_png(  # type: ignore[no-untyped-call]  # no stub types
         buffer, metadata={"Software": None}, pil_kwargs={"compress_level": 1}
     )
     return buffer.getvalue()
@@ -229,7 +237,9 @@ def _count_label(ax: Axes, x: float, y: float, count: int, style: _Style) -> Non
 _Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in data units
 
 
-def _draw_segments(ax: Axes, boxes: dict[Status | None, list[_Box]]) -> None:
+def _draw_segments(
+    ax: Axes, boxes: dict[Status | None, list[_Box]], *, alpha: float | None = None
+) -> None:
     """Every segment of a status as one hatched collection: one artist per status. A `bar` call
     per segment made an artist each, and that was most of a chart's drawing time."""
     for status, rectangles in boxes.items():
@@ -242,6 +252,7 @@ def _draw_segments(ax: Axes, boxes: dict[Status | None, list[_Box]]) -> None:
                 hatchcolors="edge",
                 hatch=style.hatch or None,
                 linewidths=0.8,
+                alpha=alpha,
             ),
             autolim=False,  # the limits are set beforehand
         )
@@ -267,29 +278,34 @@ def _empty_note(ax: Axes, text: str) -> None:
 
 
 def render_status_by_goal(overview: GoalsOverview, title: str) -> bytes:
-    """A stacked horizontal bar per goal, Mayor's goals first, segments by status; PNG bytes.
+    """A bar per goal, under its group (the plan's groups in order, its main goals first): the
+    shares of the goal's initiatives at each status (so a small goal's off-track share shows as
+    plainly as a large one's) on a percent axis, each segment with its count where there is
+    room, the goal's count of initiatives at the end. PNG bytes.
 
     With more than MAX_GOALS goals the first ones are drawn and a footnote says how many more
     there are, so the image stays readable and well under a megabyte."""
-    ordered = sorted(overview.goals, key=lambda line: line.goal.kind != "mayor")
+    ordered = [line for _, lines in overview.by_group() for line in lines]
     shown, hidden = ordered[:MAX_GOALS], len(ordered) - MAX_GOALS
-    grouped = len({line.goal.kind for line in shown}) > 1
+    grouped = len({line.goal.group_position for line in shown}) > 1
 
     rows: list[GoalLine | str] = []  # a str is a group heading
     for line in shown:
-        if grouped and (not rows or _kind(rows[-1]) != line.goal.kind):
-            rows.append(_GROUP_NAMES.get(line.goal.kind, line.goal.kind))
+        if grouped and (not rows or _group(rows[-1]) != line.goal.group_position):
+            rows.append(line.goal.group)
         rows.append(line)
 
+    most_lines = max((_row_label(row).count("\n") + 1 for row in rows), default=1)
+    row_in = max(_ROW_IN, _LABEL_LINE_IN * most_lines + 0.12)
     bottom_in = _BAR_BOTTOM_IN + (_FOOTNOTE_IN if hidden > 0 else 0)
-    height_in = max(3.2, _BAR_TOP_IN + bottom_in + _ROW_IN * max(len(rows), 2))
+    height_in = max(3.2, _BAR_TOP_IN + bottom_in + row_in * max(len(rows), 2))
     figure = _figure(height_in)
     _header(figure, title)
-    ax = _axes(figure, _BAR_LEFT_IN, _BAR_RIGHT_IN, _BAR_TOP_IN, bottom_in)
-    axes_width_in = WIDTH_IN - _BAR_LEFT_IN - _BAR_RIGHT_IN
+    ax = _axes(figure, _BAR_LEFT_IN, _BAR_RIGHT_IN + 0.4, _BAR_TOP_IN, bottom_in)
+    axes_width_in = WIDTH_IN - _BAR_LEFT_IN - _BAR_RIGHT_IN - 0.4
 
-    most = max((line.counts.total for line in shown), default=0)
-    x_max = most * 1.08 if most else 1.0
+    any_initiatives = any(line.counts.total for line in shown)
+    x_max = 1.0
     ax.set_xlim(0, x_max)
     ax.set_ylim(max(len(rows), 1) - 0.5, -0.5)  # first row at the top
     ax.set_yticks(range(len(rows)), labels=[_row_label(row) for row in rows])
@@ -299,33 +315,44 @@ def render_status_by_goal(overview: GoalsOverview, title: str) -> bytes:
             tick.set_color(_MUTED)
 
     boxes: dict[Status | None, list[_Box]] = {}
+    half = min(0.34, 0.34 * row_in / _ROW_IN)
     for y, row in enumerate(rows):
         if isinstance(row, str):
             continue
-        left = 0
+        total = row.counts.total
+        left = 0.0
         for status, count in row.counts.shown():
+            share = count / total
             style = _style(status)
-            boxes.setdefault(status, []).append((left, y - 0.34, left + count, y + 0.34))
-            if _fits_across(count, count / x_max * axes_width_in):
-                _count_label(ax, left + count / 2, y, count, style)
-            left += count
-        if left:
+            boxes.setdefault(status, []).append((left, y - half, left + share, y + half))
+            if _fits_across(count, share * axes_width_in):
+                _count_label(ax, left + share / 2, y, count, style)
+            left += share
+        if total:
             ax.text(
-                left + x_max * 0.006,
+                1.01,
                 y,
-                str(left),
+                str(total),
                 ha="left",
                 va="center",
                 fontsize=9,
                 color=_MUTED,
                 fontfamily=FONT,
+                transform=ax.transData,
+                clip_on=False,
             )
     _draw_segments(ax, boxes)
 
-    if most:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if any_initiatives:
+        ax.xaxis.set_major_locator(FixedLocator([0, 0.25, 0.5, 0.75, 1.0]))
+        ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
         ax.grid(axis="x", color=_GRID, linewidth=0.8)
-        ax.set_xlabel("Initiatives", fontsize=10, color=_INK, fontfamily=FONT)
+        ax.set_xlabel(
+            "Share of the goal's initiatives (the number at the end: how many)",
+            fontsize=10,
+            color=_INK,
+            fontfamily=FONT,
+        )
     else:
         ax.set_xticks([])
         _empty_note(ax, "No initiatives yet")
@@ -345,46 +372,60 @@ def render_status_by_goal(overview: GoalsOverview, title: str) -> bytes:
     return _png(figure)
 
 
-def _kind(row: GoalLine | str) -> str:
-    return "" if isinstance(row, str) else row.goal.kind
+def _group(row: GoalLine | str) -> int:
+    return -1 if isinstance(row, str) else row.goal.group_position
 
 
 def _row_label(row: GoalLine | str) -> str:
-    return _plain(row if isinstance(row, str) else _goal_label(row.goal.name))
+    """A goal's label, or a group's heading (the plan file names groups: wrapped whole too)."""
+    if isinstance(row, str):
+        return _plain("\n".join(textwrap.wrap(" ".join(row.split()), GOAL_LABEL_WIDTH)))
+    return _plain(goal_label(row.goal))
 
 
-def render_trend(periods: Sequence[str], counts: Sequence[StatusCounts], title: str) -> bytes:
+def render_trend(
+    periods: Sequence[str],
+    counts: Sequence[StatusCounts],
+    title: str,
+    *,
+    reporting: str | None = None,
+) -> bytes:
     """Status counts over the last (up to) six periods, one stacked column each, oldest on the
-    left; PNG bytes. `periods` are YYYY-MM, oldest first, matching `counts` one for one."""
+    left; PNG bytes. `periods` are YYYY-MM, oldest first, matching `counts` one for one; the
+    period `reporting` (the open one) is drawn faded and labelled as still being reported."""
     if len(periods) != len(counts):
         raise ValueError(f"{len(periods)} periods but {len(counts)} counts")
     periods, counts = list(periods)[-MAX_PERIODS:], list(counts)[-MAX_PERIODS:]
+    open_column = periods.index(reporting) if reporting in periods else None
 
+    bottom_in = _TREND_BOTTOM_IN + (_FOOTNOTE_IN if open_column is not None else 0)
     figure = _figure(_TREND_HEIGHT_IN)
     _header(figure, title)
-    ax = _axes(figure, _TREND_LEFT_IN, _BAR_RIGHT_IN, _BAR_TOP_IN, _TREND_BOTTOM_IN)
-    axes_height_in = _TREND_HEIGHT_IN - _BAR_TOP_IN - _TREND_BOTTOM_IN
+    ax = _axes(figure, _TREND_LEFT_IN, _BAR_RIGHT_IN, _BAR_TOP_IN, bottom_in + 0.2)
+    axes_height_in = _TREND_HEIGHT_IN - _BAR_TOP_IN - bottom_in - 0.2
 
     # At least four slots wide, centred, so one or two periods do not become slabs.
     slots = max(len(periods), 4)
     offset = (slots - len(periods)) / 2
     ax.set_xlim(-0.5, slots - 0.5)
-    ax.set_xticks(
-        [offset + i for i in range(len(periods))],
-        labels=[_short_period(p) for p in periods],
-    )
+    labels = [_short_period(p) for p in periods]
+    if open_column is not None:
+        labels[open_column] += f"\n({_REPORTING})"
+    ax.set_xticks([offset + i for i in range(len(periods))], labels=labels)
     ax.tick_params(axis="x", labelsize=10)
 
     most = max((c.total for c in counts), default=0)
     y_max = most * 1.1 if most else 1.0
     ax.set_ylim(0, y_max)
     boxes: dict[Status | None, list[_Box]] = {}
+    faded: dict[Status | None, list[_Box]] = {}
     for i, period_counts in enumerate(counts):
         x = offset + i
         bottom = 0
         for status, count in period_counts.shown():
             style = _style(status)
-            boxes.setdefault(status, []).append((x - 0.3, bottom, x + 0.3, bottom + count))
+            box = (x - 0.3, bottom, x + 0.3, bottom + count)
+            (faded if i == open_column else boxes).setdefault(status, []).append(box)
             if count / y_max * axes_height_in >= 0.2:  # a line of 9 pt digits
                 _count_label(ax, x, bottom + count / 2, count, style)
             bottom += count
@@ -400,6 +441,21 @@ def render_trend(periods: Sequence[str], counts: Sequence[StatusCounts], title: 
                 fontfamily=FONT,
             )
     _draw_segments(ax, boxes)
+    _draw_segments(ax, faded, alpha=_FADED)
+    if open_column is not None:
+        figure.text(
+            0.2 / WIDTH_IN,
+            0.1 / _TREND_HEIGHT_IN,
+            f"Each month: every initiative's latest status at its end. "
+            f"{period_label(periods[open_column])} is still being reported: initiatives not yet "
+            "updated show their last status.",
+            ha="left",
+            va="bottom",
+            fontsize=9,
+            style="italic",
+            color=_MUTED,
+            fontfamily=FONT,
+        )
 
     if most:
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))

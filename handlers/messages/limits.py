@@ -25,12 +25,15 @@ BUTTON_TEXT = 75
 BUTTON_VALUE = 2000
 ACTION_ID = 255
 STATIC_SELECT_OPTIONS = 100
+OPTION_TEXT = 75  # an option's text
 
 # Modals.
 MODAL_TITLE = 24
 MODAL_SUBMIT = 24
 MODAL_CLOSE = 24
 PRIVATE_METADATA = 3000
+INPUT_LABEL = 2000  # an input block's label
+INPUT_HINT = 2000  # an input block's hint
 
 # Messages. Slack truncates `text` past 40,000 characters, and rejects a message whose blocks hold
 # more than about 12,000 characters of text in total (`msg_blocks_too_long`, undocumented: seen

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from models.clean import clean_text
+
 ELLIPSIS = "…"
 
 # Words Slack turns into a channel-wide ping when typed as plain text.
@@ -27,9 +29,12 @@ def escape(text: str) -> str:
     `&`, `<` and `>` become `&amp;`, `&lt;` and `&gt;`, so `<!channel>`, `<@U1>` and
     `<https://evil|click>` typed in a note are displayed as typed. `@channel`, `@here` and
     `@everyone` typed as plain words get a zero-width joiner after the `@`, so no client can
-    read them as a broadcast either. Apply it once, to user text only, never to the mrkdwn the
-    bot writes itself (`*bold*`, mentions produced by the caller's `people`).
+    read them as a broadcast either. Control and bidirectional-control characters are dropped
+    (`models.clean`), as they are before storing: text stored before that rule, or never
+    stored, cannot reorder the line it is shown in. Apply it once, to user text only, never to
+    the mrkdwn the bot writes itself (`*bold*`, mentions produced by the caller's `people`).
     """
+    text = clean_text(text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _BROADCAST.sub("@" + _ZERO_WIDTH_JOINER, text)
 
@@ -45,7 +50,7 @@ def excerpt(text: str, limit: int) -> str:
     """
     if limit < 1:
         raise ValueError(f"an excerpt needs a limit of at least 1, not {limit}")
-    line = _WHITESPACE.sub(" ", text).strip()
+    line = _WHITESPACE.sub(" ", clean_text(text)).strip()
     if len(line) <= limit:
         return line
     room = limit - len(ELLIPSIS)

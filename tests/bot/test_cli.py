@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+
+from models.db import session_scope
+from models.status import Status
+from models.tables import Initiative, Update
+from tests.helpers import PERIOD, find_department
 
 
 def planbot(database_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -54,8 +62,9 @@ def test_load_owners_export(database_url: str, tmp_path: Path) -> None:
     assert export.returncode == 0, export.stderr
     records = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert len(records) == 87
-    completed = [r for r in records if r["status"] == "complete"]
+    completed = [r for r in records if r["status_key"] == "complete"]
     assert {(r["department_key"], r["number"]) for r in completed} == {("hhs", "8"), ("hhs", "9")}
+    assert {r["status"] for r in completed} == {"Complete"}
     as_json = planbot(database_url, "plan", "export", "--format", "json", cwd=tmp_path)
     assert as_json.stdout.lstrip().startswith("[") and as_json.stdout.count('"number"') == 87
 
@@ -87,3 +96,47 @@ def test_bad_setting_stops_with_one_line(sqlite_url: str, tmp_path: Path, value:
     assert result.stderr.strip().splitlines() == [
         "planbot: setting PLANBOT_TIMEZONE is malformed: 'Mars/Olympus' is not a known time zone"
     ]
+
+
+async def test_plan_export_names_people_through_slack_or_says_it_cannot(
+    database_url: str, engine: AsyncEngine, hartford: int, tmp_path: Path
+) -> None:
+    from bot.standin import SlackStandin
+    from tests.serving import clean_env, run_planbot
+
+    async with session_scope(engine) as session:
+        police = await find_department(session, "police")
+        first = (
+            await session.exec(select(Initiative).where(Initiative.department_id == police.id))
+        ).first()
+        assert first is not None
+        session.add(
+            Update(
+                initiative_id=first.id,
+                period=PERIOD,
+                status=Status.AT_RISK,
+                author="U0POLICE",
+                source="thread",
+            )
+        )
+    env = clean_env(DATABASE_URL=database_url, PLANBOT_LOG_FORMAT="text")
+    args = ("plan", "export", "--period", PERIOD, "--format", "json")
+    async with SlackStandin(users={"U0POLICE": "Police Chief"}) as slack:
+        named = await run_planbot(
+            *args,
+            env={**env, "SLACK_API_URL": slack.base_url, "SLACK_BOT_TOKEN": "xoxb-t"},
+            cwd=tmp_path,
+        )
+    assert named.returncode == 0, named.stderr
+    row = next(r for r in json.loads(named.stdout) if r["author"])
+    assert (row["department_key"], row["status"], row["status_key"]) == (
+        "police",
+        "At risk",
+        "at_risk",
+    )
+    assert row["author"] == "Police Chief"
+
+    unnamed = await run_planbot(*args, env=env, cwd=tmp_path)
+    assert unnamed.returncode == 0, unnamed.stderr
+    assert next(r for r in json.loads(unnamed.stdout) if r["author"])["author"] == "U0POLICE"
+    assert "set SLACK_BOT_TOKEN to show their names" in unnamed.stderr

@@ -3,40 +3,21 @@ scheduler's own code, on demand, posting each prompt and each reminder once."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import select
 
 from bot.standin import Call, SlackStandin
 from models.db import create_engine, session_scope
 from models.planfile import read_plan_file
 from models.plans import load_plan, set_owners
-from models.tables import Department
-from tests.serving import printed_table
+from tests.helpers import PERIOD, find_department
+from tests.serving import Result, clean_env, run_planbot
 
 CHIEF, POLICE = "U0CHIEF", "U0POLICE"
 FIRE_CHANNEL, UPDATES = "C0FIRE", "C0UPDATES"
-PERIOD = "2026-10"
-
-
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    def table(self) -> dict[str, str]:
-        return printed_table(self.stdout)
-
-    def errors(self) -> list[str]:
-        return [line for line in self.stderr.splitlines() if line.startswith("planbot:")]
 
 
 async def planbot(
@@ -46,32 +27,13 @@ async def planbot(
     slack: SlackStandin | None = None,
     token: bool = True,
 ) -> Result:
-    """The command line in a child process. Started without blocking, so the stand-in (served by
-    this test's event loop) keeps answering while the command runs."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PLANBOT_"))}
-    env.update(DATABASE_URL=database_url, PLANBOT_LOG_FORMAT="text", COLUMNS="400")
+    """The command line in a child process, against the stand-in when `slack` is given."""
+    env = clean_env(DATABASE_URL=database_url, PLANBOT_LOG_FORMAT="text", COLUMNS="400")
     if slack is not None:
         env.update(SLACK_API_URL=slack.base_url, PLANBOT_UPDATES_CHANNEL=UPDATES)
         if token:
             env["SLACK_BOT_TOKEN"] = "xoxb-planbot-test"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        *args,
-        env=env,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise
-    assert process.returncode is not None
-    return Result(process.returncode, stdout.decode(), stderr.decode())
+    return await run_planbot(*args, env=env, cwd=cwd)
 
 
 @pytest.fixture
@@ -106,7 +68,7 @@ def unowned_names() -> list[str]:
 async def test_prompts_then_reminders_each_sent_once(
     database_url: str, tmp_path: Path, slack: SlackStandin
 ) -> None:
-    loaded = await planbot(database_url, "plan", "load", cwd=tmp_path)
+    loaded = await planbot(database_url, "plan", "load", "--period", PERIOD, cwd=tmp_path)
     assert loaded.returncode == 0, loaded.stderr
     for args in (("fire", CHIEF, "--channel", FIRE_CHANNEL), ("police", POLICE)):
         owners = await planbot(database_url, "owners", "set", *args, cwd=tmp_path)
@@ -183,7 +145,7 @@ async def test_prompts_then_reminders_each_sent_once(
 
 async def _own_fire(engine: AsyncEngine) -> None:
     async with session_scope(engine) as session:
-        fire = (await session.exec(select(Department).where(Department.key == "fire"))).one()
+        fire = await find_department(session, "fire")
         await set_owners(session, fire, [CHIEF], FIRE_CHANNEL)
 
 
@@ -206,6 +168,15 @@ async def test_an_unknown_department_or_a_missing_token_is_one_line_and_posts_no
     assert nowhere.returncode == 2
     assert nowhere.errors() == ["planbot: no department 'nowhere'"]
     assert "Traceback" not in nowhere.stderr and nowhere.stdout == ""
+
+    ancient = await planbot(
+        database_url, "jobs", "run", "prompts", "--period", "1999-01", cwd=tmp_path, slack=slack
+    )
+    assert ancient.returncode == 2
+    assert ancient.errors() == [
+        "planbot: January 1999 is before this plan's first month (October 2026); "
+        "no prompt is posted for it"
+    ]
 
     for job in ("prompts", "reminders"):
         tokenless = await planbot(
@@ -258,3 +229,24 @@ async def test_a_reminder_that_does_not_exist_is_refused(
     assert len(posts(slack)) == 1, [c.args.get("text") for c in posts(slack)[1:]]
     assert result.returncode == 2
     assert len(result.errors()) == 1 and "--reminder" in result.errors()[0]
+
+
+async def test_a_prompt_blocked_by_its_channel_is_tried_again_when_an_operator_runs_the_job(
+    database_url: str, engine: AsyncEngine, hartford: int, tmp_path: Path, slack: SlackStandin
+) -> None:
+    await _own_fire(engine)
+    slack.add_channel(FIRE_CHANNEL, "fire-leads", private=True, member=False)
+    blocked = await planbot(
+        database_url, "jobs", "run", "prompts", "--period", PERIOD, cwd=tmp_path, slack=slack
+    )
+    assert blocked.returncode == 1
+    assert blocked.table()["channel needs a person"] == "fire (channel_not_found)"
+    assert prompts(slack) == {}
+
+    slack.add_channel(FIRE_CHANNEL, "fire-leads", private=True, member=True)  # invited
+    again = await planbot(
+        database_url, "jobs", "run", "prompts", "--period", PERIOD, cwd=tmp_path, slack=slack
+    )
+    assert again.returncode == 0, again.stderr
+    assert again.table()["posted"] == "fire"
+    assert list(prompts(slack)) == ["fire"]

@@ -71,3 +71,27 @@ def test_scripted_month_as_a_department_lead(tmp_path: Path) -> None:
     assert "already posted" in out  # the second `digest` posts nothing
     charts = sorted(p.name for p in (tmp_path / "planbot-files").glob("*.png"))
     assert [c.split("-2")[0] for c in charts] == ["plan-status-by-goal", "plan-status-trend"]
+
+
+def test_a_reply_in_a_new_run_is_recorded_not_taken_for_a_retry(tmp_path: Path) -> None:
+    first = local(tmp_path, "/plan owner fire U0LOCAL", "prompt")
+    assert first.returncode == 0 and "1 posted" in first.stdout, first.stderr
+    # Each later run is a new process, with a new stand-in for Slack and the same database.
+    for number in (3, 2):
+        later = local(tmp_path, f"reply fire {number} finished")
+        assert later.returncode == 0, later.stderr
+        assert "Recorded for" in later.stdout and f"#{number} ✅ Complete" in later.stdout
+        assert "Plan Bot updated its message" in later.stdout  # the prompt shows the answer
+        assert "message_not_found" not in later.stdout + later.stderr
+    fire = local(tmp_path, "/plan fire")
+    assert fire.stdout.count("✅ Complete") >= 2
+
+
+def test_local_modes_files_are_not_committed() -> None:
+    root = Path(__file__).resolve().parents[2]
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--quiet", "--no-index", "planbot-files/export.csv"],
+        cwd=root,
+        check=False,
+    )
+    assert ignored.returncode == 0, "planbot-files/ is not in .gitignore"

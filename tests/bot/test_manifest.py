@@ -21,6 +21,7 @@ def test_manifest_creates_the_app_in_one_step() -> None:
         "app_home_opened",
         "message.channels",
         "message.groups",
+        "member_joined_channel",
     }
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(
         [
@@ -32,6 +33,15 @@ def test_manifest_creates_the_app_in_one_step() -> None:
             "reactions:write",
             "channels:history",
             "groups:history",
+            "channels:join",
+            "channels:read",
+            "groups:read",
+            "users:read.email",
         ]
     )
+    # Every scope says, in a comment, what the bot does with it.
+    lines = MANIFEST.read_text(encoding="utf-8").splitlines()
+    for scope in manifest["oauth_config"]["scopes"]["bot"]:
+        (line,) = [x for x in lines if x.strip().startswith(f"- {scope} ")]
+        assert "#" in line, f"{scope} has no comment"
     assert len(manifest["features"]["bot_user"]["display_name"]) <= 80

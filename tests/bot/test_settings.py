@@ -22,6 +22,9 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # typ
         "PLANBOT_DIGEST_CHANNEL",
         "PORT",
         "HOST",
+        "PLANBOT_MAX_BODY_BYTES",
+        "PLANBOT_MAX_CONNECTIONS",
+        "PLANBOT_KEEP_ALIVE_SECONDS",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -32,6 +35,10 @@ def test_defaults_need_nothing() -> None:
     assert settings.timezone == "America/New_York"
     assert settings.slack_api_url == "https://slack.com/api/"
     assert (settings.host, settings.port) == ("0.0.0.0", 3000)
+    # What the HTTP server holds at most: docs/deployment.md states these.
+    assert settings.max_body_bytes == 2 * 1024 * 1024
+    assert settings.max_connections == 1000
+    assert settings.keep_alive_seconds == 5
 
 
 def test_values_from_environment_and_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -53,6 +60,14 @@ def test_values_from_environment_and_dotenv(monkeypatch: pytest.MonkeyPatch, tmp
         ("PORT", "eighty", "setting PORT is malformed"),
         ("SLACK_API_URL", "slack.com", "setting SLACK_API_URL is malformed"),
         ("DATABASE_URL", "mysql://root:hunter2@db/plan", "setting DATABASE_URL is malformed"),
+        ("PLANBOT_MAX_BODY_BYTES", "1MB", "setting PLANBOT_MAX_BODY_BYTES is malformed"),
+        ("PLANBOT_MAX_BODY_BYTES", "100", "greater than or equal to 16384"),
+        ("PLANBOT_MAX_CONNECTIONS", "0", "setting PLANBOT_MAX_CONNECTIONS is malformed"),
+        (
+            "PLANBOT_KEEP_ALIVE_SECONDS",
+            "forever",
+            "setting PLANBOT_KEEP_ALIVE_SECONDS is malformed",
+        ),
     ],
 )
 def test_bad_setting_is_one_line_naming_it(

@@ -2,8 +2,9 @@
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from decimal import Decimal
+from typing import Any
 
 import aiohttp
 import httpx
@@ -298,3 +299,93 @@ async def test_rate_limits_per_channel_and_per_workspace(slack: SlackStandin) ->
     slack.enforce_rate_limits(None, None)
     for _ in range(3):
         await client.chat_postMessage(channel="C1", text="free")
+
+
+async def error_of(call: Awaitable[Any]) -> str:
+    """The Slack error a call fails with."""
+    with pytest.raises(SlackApiError) as err:
+        await call
+    return str(err.value.response["error"])
+
+
+async def test_channels_answer_as_slack_does_about_membership(slack: SlackStandin) -> None:
+    client = client_for(slack)
+    # A channel nobody declared: public, and the bot is in it (what older tests rely on).
+    assert (await client.chat_postMessage(channel="C0ANY", text="hi"))["ok"] is True
+
+    slack.add_channel("C0PUB", "fire-updates", member=False)
+    assert await error_of(client.chat_postMessage(channel="C0PUB", text="x")) == "not_in_channel"
+    assert await error_of(client.conversations_history(channel="C0PUB")) == "not_in_channel"
+    info = await client.conversations_info(channel="C0PUB")
+    assert info["channel"]["name"] == "fire-updates"
+    assert (info["channel"]["is_member"], info["channel"]["is_private"]) == (False, False)
+    joined = await client.conversations_join(channel="C0PUB")
+    assert joined["channel"]["is_member"] is True and "warning" not in joined
+    again = await client.conversations_join(channel="C0PUB")
+    assert again["warning"] == "already_in_channel"
+    assert (await client.chat_postMessage(channel="C0PUB", text="x"))["ok"] is True
+
+    # A private channel the bot is not in is invisible to it, and cannot be joined.
+    slack.add_channel("C0PRIV", "fire-leads", private=True, member=False)
+    assert await error_of(client.chat_postMessage(channel="C0PRIV", text="x")) == (
+        "channel_not_found"
+    )
+    assert await error_of(client.conversations_info(channel="C0PRIV")) == "channel_not_found"
+    assert await error_of(client.conversations_join(channel="C0PRIV")) == (
+        "method_not_supported_for_channel_type"
+    )
+    slack.add_channel("C0PRIV", "fire-leads", private=True, member=True)  # someone invited it
+    assert (await client.conversations_info(channel="C0PRIV"))["channel"]["is_private"] is True
+    assert (await client.chat_postMessage(channel="C0PRIV", text="x"))["ok"] is True
+
+    slack.add_channel("C0OLD", "old-updates", archived=True)
+    assert await error_of(client.chat_postMessage(channel="C0OLD", text="x")) == "is_archived"
+    assert await error_of(client.conversations_join(channel="C0OLD")) == "is_archived"
+    assert (await client.conversations_info(channel="C0OLD"))["channel"]["is_archived"] is True
+
+    slack.remove_channel("C0ANY")
+    assert await error_of(client.chat_postMessage(channel="C0ANY", text="x")) == (
+        "channel_not_found"
+    )
+    assert await error_of(client.conversations_join(channel="C0ANY")) == "channel_not_found"
+
+    listed = await client.conversations_list(types="public_channel,private_channel")
+    names = {c["name"] for c in listed["channels"]}
+    assert names == {"fire-updates", "fire-leads", "old-updates"}
+    live = await client.conversations_list(
+        types="public_channel,private_channel", exclude_archived=True, limit=1
+    )
+    assert len(live["channels"]) == 1 and live["response_metadata"]["next_cursor"]
+
+
+async def test_auth_test_names_the_token_scopes_in_a_header(slack: SlackStandin) -> None:
+    client = client_for(slack)
+    answer = await client.auth_test()
+    granted = {s.strip() for s in answer.headers["x-oauth-scopes"].split(",")}
+    assert {"chat:write", "channels:join", "users:read.email"} <= granted
+    slack.scopes = ("chat:write", "commands")
+    answer = await client.auth_test()
+    assert answer.headers["x-oauth-scopes"] == "chat:write,commands"
+
+
+async def test_people_lookup_by_email_and_deactivated_or_foreign_accounts(
+    slack: SlackStandin,
+) -> None:
+    client = client_for(slack)
+    slack.add_user("U0CHIEF", "Fire Chief", email="Chief@Hartford.gov")
+    found = await client.users_lookupByEmail(email="chief@hartford.gov")
+    assert found["user"]["id"] == "U0CHIEF" and found["user"]["deleted"] is False
+    assert found["user"]["profile"]["email"] == "chief@hartford.gov"
+    assert await error_of(client.users_lookupByEmail(email="nobody@hartford.gov")) == (
+        "users_not_found"
+    )
+
+    slack.add_user("U0GONE", "Former Chief", deleted=True)
+    assert (await client.users_info(user="U0GONE"))["user"]["deleted"] is True
+    slack.remove_user("U0CHIEF")
+    assert await error_of(client.users_info(user="U0CHIEF")) == "user_not_found"
+    assert await error_of(client.users_lookupByEmail(email="chief@hartford.gov")) == (
+        "users_not_found"
+    )
+    listed = {m["id"]: m["deleted"] for m in (await client.users_list())["members"]}
+    assert listed["U0GONE"] is True and "U0CHIEF" not in listed

@@ -12,7 +12,6 @@ import pytest
 
 from handlers.messages import limits
 from handlers.messages.answers import (
-    Message,
     render_department_summary,
     render_error,
     render_goal_summary,
@@ -25,6 +24,7 @@ from handlers.messages.answers import (
     shared_by,
     with_share_button,
 )
+from handlers.messages.layout import Message
 from handlers.messages.text import escape, escaped_excerpt, excerpt
 from models.lookup import Target
 from models.queries import (
@@ -32,19 +32,17 @@ from models.queries import (
     DepartmentRef,
     DepartmentSummary,
     GoalLine,
-    GoalRef,
     GoalsOverview,
     GoalSummary,
     InitiativeHistory,
     InitiativeLine,
-    MissingReport,
+    ResponseRate,
     StatusCounts,
     UpdateView,
 )
 from models.status import Status
-from tests.blocks import mrkdwn_texts
+from tests.helpers import PERIOD, goal_ref, mrkdwn_texts
 
-PERIOD = "2026-10"
 HOSTILE = "<!channel> & <@U123> <https://evil|click> @everyone "
 HOSTILE_NOTE = (HOSTILE * 80)[:4000]
 NOV_3 = datetime(2026, 11, 3, 14, 0, tzinfo=UTC)
@@ -89,7 +87,7 @@ def more_count(blocks: list[dict[str, Any]], what: str = "") -> int:
 FIRE = DepartmentRef("fire", "Fire", ("UFIRECHIEF",))
 POLICE = DepartmentRef("police", "Police", ("UPOLICE1", "UPOLICE2"))
 CLERK = DepartmentRef("clerk", "Town & City Clerk", ())
-SAFETY = GoalRef(
+SAFETY = goal_ref(
     "safety",
     "Safety",
     "mayor",
@@ -168,7 +166,7 @@ def huge_goal_summary() -> GoalSummary:
     departments = huge_departments()
     counts = StatusCounts.of(line.status for line in lines)
     return GoalSummary(
-        goal=GoalRef("safety", "Safety " * 40, "mayor", tuple(HOSTILE_NOTE for _ in range(30))),
+        goal=goal_ref("safety", "Safety " * 40, "mayor", tuple(HOSTILE_NOTE for _ in range(30))),
         period=PERIOD,
         counts=counts,
         departments=[DepartmentLine(fire, counts, True)]
@@ -200,8 +198,11 @@ def small_department_summary() -> DepartmentSummary:
     return DepartmentSummary(FIRE, PERIOD, lines, StatusCounts.of(line.status for line in lines))
 
 
-def goal_line(key: str, name: str, kind: str, counts: dict[Status | None, int], reporting: int):
-    return GoalLine(GoalRef(key, name, kind), StatusCounts(counts), reporting)
+def goal_line(
+    key: str, name: str, kind: str, counts: dict[Status | None, int], reporting: tuple[int, int]
+) -> GoalLine:
+    """`reporting`: (departments serving the goal, how many of them reported)."""
+    return GoalLine(goal_ref(key, name, kind), StatusCounts(counts), *reporting)
 
 
 def small_overview() -> GoalsOverview:
@@ -215,9 +216,9 @@ def small_overview() -> GoalsOverview:
     return GoalsOverview(
         PERIOD,
         [
-            goal_line("neighborhoods", "Livable Neighborhoods", "city-plan", {None: 4}, 0),
-            goal_line("safety", "Safety", "mayor", counts, 12),
-            goal_line("jobs", "Jobs", "mayor", {Status.ON_TRACK: 5}, 5),
+            goal_line("neighborhoods", "Livable Neighborhoods", "city-plan", {None: 4}, (2, 0)),
+            goal_line("safety", "Safety", "mayor", counts, (4, 3)),
+            goal_line("jobs", "Jobs", "mayor", {Status.ON_TRACK: 5}, (1, 1)),
         ],
     )
 
@@ -231,19 +232,19 @@ def huge_overview() -> GoalsOverview:
                 f"Goal {i}: {HOSTILE}{'a very long goal name ' * 8}",
                 "mayor" if i < 20 else "city-plan",
                 {Status.ON_TRACK: 300, Status.AT_RISK: 12, None: 1000},
-                312,
+                (200, 150),
             )
             for i in range(40)
         ],
     )
 
 
-def small_missing() -> MissingReport:
-    return MissingReport(PERIOD, [POLICE, CLERK, FIRE], expected=18)
+def small_missing() -> ResponseRate:
+    return ResponseRate(PERIOD, [POLICE, CLERK, FIRE], expected=18, unowned=2)
 
 
-def huge_missing() -> MissingReport:
-    return MissingReport(PERIOD, huge_departments(), expected=250)
+def huge_missing() -> ResponseRate:
+    return ResponseRate(PERIOD, huge_departments(), expected=250, unowned=40)
 
 
 def small_history() -> InitiativeHistory:
@@ -277,7 +278,7 @@ Answer = Callable[[Callable[[str], str]], Message]
 
 SMALL: dict[str, Answer] = {
     "help": lambda people: render_help(),
-    "goals": lambda people: render_goals_overview(small_overview(), people),
+    "goals": lambda people: render_goals_overview(small_overview(), small_missing(), people),
     "goal": lambda people: render_goal_summary(small_goal_summary(), people, timezone="UTC"),
     "department": lambda people: render_department_summary(
         small_department_summary(), people, timezone="UTC"
@@ -288,7 +289,7 @@ SMALL: dict[str, Answer] = {
     "error": lambda people: render_error("Something went wrong"),
 }
 HUGE: dict[str, Answer] = {
-    "goals": lambda people: render_goals_overview(huge_overview(), people),
+    "goals": lambda people: render_goals_overview(huge_overview(), huge_missing(), people),
     "goal": lambda people: render_goal_summary(huge_goal_summary(), people, timezone="UTC"),
     "department": lambda people: render_department_summary(
         huge_department_summary(), people, timezone="UTC"
@@ -366,8 +367,9 @@ def test_goal_summary_shows_the_counts_it_was_given() -> None:
     assert "*6 initiatives*" in texts
     assert "*Fire* — ✅ 1 · 🟢 1 · 🟡 1 — ✔ reported" in texts
     assert "*Police* — 🔴 1 · ❔ 1 — not yet reported for October" in texts
-    assert "• Reduce violent crime" in texts
+    assert "*Objectives:* Reduce violent crime (and 1 more)" in texts
     assert "*Needs attention* (2)" in texts
+    assert texts.index("*Needs attention*") < texts.index("*By department*")
     assert texts.index("Police #2") < texts.index("Fire #3")  # the order given: off track first
     assert "🔴 Off track · *Police #2* · as of September 2026\nBody cameras" in texts
     assert "🟡 At risk · *Fire #3* · 40%" in texts
@@ -378,13 +380,17 @@ def test_goal_summary_shows_the_counts_it_was_given() -> None:
     assert "• *Town &amp; City Clerk* — no owner assigned" in texts
 
 
-def test_goals_overview_groups_mayors_goals_first_with_reporting_share() -> None:
-    message = render_goals_overview(small_overview(), mention)
+def test_goals_overview_groups_mayors_goals_first_with_the_response_rate() -> None:
+    message = render_goals_overview(small_overview(), small_missing(), mention)
     assert message.blocks[0]["text"]["text"] == "Plan goals — October 2026"
     texts = "\n".join(mrkdwn_texts(message.blocks))
-    assert "*Safety* — ✅ 3 · 🟢 7 · 🟡 2 · 🔴 1 · ❔ 3 — 12 of 16 reported (75%)" in texts
-    assert "*Jobs* — 🟢 5 — 5 of 5 reported (100%)" in texts
-    assert "*Livable Neighborhoods* — ❔ 4 — 0 of 4 reported (0%)" in texts
+    assert (
+        "*15 of 18 departments with initiatives reported for October 2026 (83%); "
+        "2 have no owner.*" in texts
+    )
+    assert "*Safety* — ✅ 3 · 🟢 7 · 🟡 2 · 🔴 1 · ❔ 3 — 3 of 4 departments reported" in texts
+    assert "*Jobs* — 🟢 5 — 1 of 1 department reported" in texts
+    assert "*Livable Neighborhoods* — ❔ 4 — 0 of 2 departments reported" in texts
     assert (
         texts.index("*Mayor's goals*")
         < texts.index("*Safety*")
@@ -425,10 +431,13 @@ def test_dates_are_days_on_the_plans_calendar(timezone: str, day: str) -> None:
 
 def test_missing_report() -> None:
     texts = "\n".join(mrkdwn_texts(render_missing(small_missing(), mention).blocks))
-    assert "15 of 18 departments reported for October 2026" in texts
+    assert (
+        "15 of 18 departments with initiatives reported for October 2026 (83%); "
+        "2 have no owner" in texts
+    )
     assert "• *Police* — <@UPOLICE1>, <@UPOLICE2>" in texts
     assert "• *Town &amp; City Clerk* — no owner assigned" in texts
-    everyone = render_missing(MissingReport(PERIOD, [], expected=18), mention)
+    everyone = render_missing(ResponseRate(PERIOD, [], expected=18), mention)
     assert "Every department has reported for October 2026" in as_json(everyone.blocks)
 
 
@@ -479,12 +488,13 @@ def test_huge_goal_summary_counts_every_list() -> None:
     missing_shown = len(re.findall(r"^• \*Department of", texts, re.MULTILINE))
     hidden = [int(n) for n in re.findall(r"…and (\d+) more", texts)]
     assert f"*{summary.counts.total} initiatives*" in texts
+    # Needs attention leads; the objectives are folded to one line.
     assert hidden == [
-        30 - texts.count("• &lt;!channel&gt;"),
-        201 - departments_shown - fire_shown,
         300 - attention_shown,
+        201 - departments_shown - fire_shown,
         200 - missing_shown,
     ]
+    assert "(and 29 more) · all of them:" in texts
     assert "see `/plan fire` for the full list" in texts
     assert min(departments_shown, attention_shown, missing_shown) > 0
 

@@ -12,12 +12,17 @@ import pytest
 from matplotlib.colors import to_rgb
 from matplotlib.image import imread
 
-from handlers.messages.chart import render_status_by_goal, render_trend
+from handlers.messages.chart import (
+    GOAL_LABEL_WIDTH,
+    goal_label,
+    render_status_by_goal,
+    render_trend,
+)
 from models.planfile import read_plan_file
-from models.queries import GoalLine, GoalRef, GoalsOverview, StatusCounts
+from models.queries import GoalLine, GoalsOverview, StatusCounts
 from models.status import DISPLAY_ORDER, Status, look
+from tests.helpers import PERIOD, goal_ref
 
-PERIOD = "2026-10"
 PERIODS = ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LEGEND_BOTTOM_PX = 90  # the title and the legend live above this line
@@ -36,7 +41,7 @@ def hartford_overview() -> GoalsOverview:
     return GoalsOverview(
         PERIOD,
         [
-            GoalLine(GoalRef(g.key, g.name, g.kind), StatusCounts.of(per_goal[g.key]), 0)
+            GoalLine(goal_ref(g.key, g.name, g.kind), StatusCounts.of(per_goal[g.key]), 0)
             for g in plan.goals
         ],
     )
@@ -52,7 +57,7 @@ def many_goals(count: int) -> GoalsOverview:
         PERIOD,
         [
             GoalLine(
-                GoalRef(f"goal-{i}", f"Goal {i}: a long name that must be cut short", "city-plan"),
+                goal_ref(f"goal-{i}", f"Goal {i}: a long name that must be cut short", "city-plan"),
                 StatusCounts({Status.ON_TRACK: i % 7 + 1, Status.AT_RISK: 3, None: i % 4}),
                 0,
             )
@@ -65,7 +70,7 @@ def one_status_overview(status: Status | None) -> GoalsOverview:
     return GoalsOverview(
         PERIOD,
         [
-            GoalLine(GoalRef(f"g{n}", f"Goal {n}", "mayor"), StatusCounts({status: n}), 0)
+            GoalLine(goal_ref(f"g{n}", f"Goal {n}", "mayor"), StatusCounts({status: n}), 0)
             for n in (12, 20, 7)
         ],
     )
@@ -99,7 +104,7 @@ def bar_rows(pixels: np.ndarray, colour: str) -> np.ndarray:
 
 
 ZERO_INITIATIVES = GoalsOverview(
-    PERIOD, [GoalLine(GoalRef("safety", "Safety", "mayor"), StatusCounts(), 0)]
+    PERIOD, [GoalLine(goal_ref("safety", "Safety", "mayor"), StatusCounts(), 0)]
 )
 
 
@@ -131,7 +136,7 @@ def test_many_goals_are_capped_so_the_image_stops_growing() -> None:
 def test_zero_initiatives_draws_no_bars() -> None:
     overview = GoalsOverview(
         PERIOD,
-        [GoalLine(GoalRef(f"g{n}", f"Goal {n}", "mayor"), StatusCounts(), 0) for n in range(4)],
+        [GoalLine(goal_ref(f"g{n}", f"Goal {n}", "mayor"), StatusCounts(), 0) for n in range(4)],
     )
     pixels = decode(render_status_by_goal(overview, "Status by goal"))
     for status in DISPLAY_ORDER:
@@ -151,9 +156,9 @@ def test_mayors_goals_are_drawn_above_city_plan_goals() -> None:
         PERIOD,
         [
             GoalLine(
-                GoalRef("parks", "Parks", "city-plan"), StatusCounts({Status.OFF_TRACK: 9}), 0
+                goal_ref("parks", "Parks", "city-plan"), StatusCounts({Status.OFF_TRACK: 9}), 0
             ),
-            GoalLine(GoalRef("safety", "Safety", "mayor"), StatusCounts({Status.ON_TRACK: 9}), 0),
+            GoalLine(goal_ref("safety", "Safety", "mayor"), StatusCounts({Status.ON_TRACK: 9}), 0),
         ],
     )
     pixels = decode(render_status_by_goal(overview, "Order"))
@@ -206,3 +211,85 @@ def test_trend_without_periods_is_an_empty_chart() -> None:
 def test_trend_refuses_periods_and_counts_that_do_not_match() -> None:
     with pytest.raises(ValueError, match="2 periods but 1 counts"):
         render_trend(PERIODS[:2], [StatusCounts()], "Trend")
+
+
+# --- charts that read like the text -----------------------------------------------------------
+
+
+def hue(colour: str) -> str:
+    """'green', 'yellow', 'red' or 'grey': what a reader would call the colour."""
+    r, g, b = rgb255(colour)
+    if max(r, g, b) - min(r, g, b) < 30:
+        return "grey"
+    if g > r + 20 and g > b:
+        return "green"
+    if r > g + 60 and r > b:
+        return "red"
+    if r > b + 60 and g > b + 60:
+        return "yellow"
+    return "other"
+
+
+@pytest.mark.parametrize(
+    ("status", "seen"),
+    [
+        (Status.COMPLETE, "green"),  # ✅
+        (Status.ON_TRACK, "green"),  # 🟢
+        (Status.AT_RISK, "yellow"),  # 🟡
+        (Status.OFF_TRACK, "red"),  # 🔴
+        (Status.NOT_STARTED, "grey"),  # ⚪
+    ],
+    ids=lambda s: s if isinstance(s, str) else look(s).word,
+)
+def test_a_status_is_drawn_in_the_colour_of_its_emoji(status: Status, seen: str) -> None:
+    pixels = decode(render_status_by_goal(one_status_overview(status), "One status"))
+    r, g, b = dominant_colour(pixels)
+    assert hue(f"#{r:02x}{g:02x}{b:02x}") == seen
+
+
+def test_complete_and_on_track_are_told_apart() -> None:
+    complete, on_track = rgb255(look(Status.COMPLETE).colour), rgb255(look(Status.ON_TRACK).colour)
+    assert sum(complete) < sum(on_track) - 150  # complete is the darker green
+
+
+def exact_pixels(pixels: np.ndarray, status: Status) -> int:
+    close = (np.abs(pixels - np.array(rgb255(look(status).colour))) <= 3).all(axis=2)
+    return int(close[LEGEND_BOTTOM_PX:].sum())
+
+
+def test_a_small_goals_red_is_as_visible_as_a_large_ones() -> None:
+    """Bars are shares of each goal's initiatives: one of three off track is a third of its
+    bar, however small the goal beside a large one (in counts it would be a sliver)."""
+    large = GoalLine(
+        goal_ref("jobs", "Jobs", "mayor"), StatusCounts({Status.ON_TRACK: 81, Status.OFF_TRACK: 9})
+    )
+    small = GoalLine(
+        goal_ref("mobility", "Mobility", "mayor"),
+        StatusCounts({Status.ON_TRACK: 2, Status.OFF_TRACK: 1}),
+    )
+    pixels = decode(render_status_by_goal(GoalsOverview(PERIOD, [large, small]), "Shares"))
+    red, green = exact_pixels(pixels, Status.OFF_TRACK), exact_pixels(pixels, Status.ON_TRACK)
+    # Shares: (10% + 33%) of two equal bars is red, about 0.2 less the digits drawn on the
+    # bars; drawn as counts the small bar would be a sliver, about 0.1.
+    assert 0.15 < red / (red + green) < 0.26
+
+
+def test_goals_are_labelled_with_their_short_names_never_cut() -> None:
+    plan = read_plan_file()
+    assert all(goal.short for goal in plan.goals)
+    assert all(len(goal.short) <= GOAL_LABEL_WIDTH for goal in plan.goals)  # one line each
+    downtown = next(g for g in plan.goals if g.key == "downtown")
+    assert goal_label(goal_ref(downtown.key, downtown.name, downtown.kind, (), downtown.short)) == (
+        "Downtown"
+    )
+    whole = goal_label(goal_ref(downtown.key, downtown.name, downtown.kind))
+    assert "…" not in whole and whole.replace("\n", " ") == downtown.name
+
+
+def test_the_month_still_being_reported_is_drawn_as_such() -> None:
+    counts = [StatusCounts({Status.ON_TRACK: 10, Status.AT_RISK: 2}) for _ in PERIODS]
+    plain = decode(render_trend(PERIODS, counts, "Trend"))
+    reporting = decode(render_trend(PERIODS, counts, "Trend", reporting=PERIODS[-1]))
+    # The open month's column is faded: one column of six fewer in the full colour.
+    ratio = exact_pixels(reporting, Status.ON_TRACK) / exact_pixels(plain, Status.ON_TRACK)
+    assert 0.75 < ratio < 0.9

@@ -13,34 +13,31 @@ from typing import Any
 
 import pytest
 
+from handlers.ids import ActionId, CallbackId
 from handlers.messages import limits
-from handlers.messages.answers import Message
-from handlers.messages.cycle import (
-    FORM_CALLBACK,
-    FORM_PAGE_SIZE,
-    NO_CHANGE_ACTION,
-    SUBMIT_ACTION,
-    form_pages,
-    page_numbers,
-    prompt_value,
-    read_form,
-    read_prompt_value,
+from handlers.messages.form import FORM_PAGE_SIZE, form_pages, page_numbers, render_update_form
+from handlers.messages.layout import Message
+from handlers.messages.prompt import (
     render_no_change_done,
     render_not_owner,
     render_prompt,
-    render_reminder,
-    render_reminder_dm,
-    render_reply_summary,
     render_unowned,
-    render_update_form,
     status_line,
 )
+from handlers.messages.reminders import render_reminder, render_reminder_dm
+from handlers.messages.thread import (
+    AskedChoices,
+    ReplyAnswer,
+    render_not_an_update,
+    render_reply_answer,
+)
+from handlers.reading.buttons import prompt_value, read_prompt_value
+from handlers.reading.form import read_form
 from models.cycle import DepartmentState, InitiativeState, UpdateEntry
 from models.queries import UpdateView
 from models.status import Status
-from tests.blocks import mrkdwn_texts
+from tests.helpers import PERIOD, mrkdwn_texts
 
-PERIOD = "2026-10"
 HOSTILE = "<!channel> & <@U1> <https://evil|x> @everyone "
 HOSTILE_NOTE = (HOSTILE * 100)[:4000]
 # What must never reach mrkdwn (or a fallback text) unescaped.
@@ -184,20 +181,48 @@ def assert_shown_not_executed(message: Message) -> None:
 # --- every message, every size -----------------------------------------------------------------
 
 
-def every_message(state: DepartmentState) -> list[Message]:
-    entries = [
-        (i.number, UpdateEntry(i.number, Status.AT_RISK, 40, HOSTILE_NOTE))
-        for i in state.initiatives
+def answer(
+    state: DepartmentState,
+    entries: list[UpdateEntry],
+    unreadable: list[tuple[str, str]],
+    questions: bool = False,
+) -> ReplyAnswer:
+    asked = [
+        AskedChoices(
+            n,
+            HOSTILE_NOTE,
+            HOSTILE_NOTE,
+            [UpdateEntry(e.number, s, 40, HOSTILE_NOTE) for s in Status],
+        )
+        for n, e in enumerate(entries if questions else [], start=1)
     ]
+    return ReplyAnswer(
+        state.key,
+        state.name,
+        state.period,
+        "C0UPDATES:1800000000.000100",
+        entries,
+        asked,
+        unreadable,
+        kept_complete=[e.number for e in entries],
+        without_status=[e.number for e in entries],
+        restored=entries if questions else [],
+    )
+
+
+def every_message(state: DepartmentState) -> list[Message]:
+    entries = [UpdateEntry(i.number, Status.AT_RISK, 40, HOSTILE_NOTE) for i in state.initiatives]
     unreadable = [(HOSTILE_NOTE, HOSTILE_NOTE) for _ in state.initiatives]
     numbers = [i.number for i in state.initiatives]
     line = status_line(HOSTILE, mention("U9"), NOV_3, "America/New_York")
     return [
         render_prompt(state, mention),
         render_prompt(state, mention, status_line=line),
-        render_reply_summary(state.period, entries, unreadable, state),
-        render_reply_summary(state.period, entries, [], state),
-        render_reply_summary(state.period, [], unreadable, state),
+        render_reply_answer(answer(state, entries, unreadable)),
+        render_reply_answer(answer(state, entries, [])),
+        render_reply_answer(answer(state, [], unreadable)),
+        render_reply_answer(answer(state, entries, unreadable, questions=True)),
+        render_not_an_update(state.key, state.period),
         render_not_owner(state.name),
         render_no_change_done(state, len(numbers), numbers),
         render_reminder(state, 1, mention),
@@ -255,8 +280,8 @@ def test_prompt_asks_every_owner_and_names_the_period() -> None:
 def test_prompt_has_both_buttons_then_the_reply_hint() -> None:
     message = render_prompt(fire(), mention)
     assert buttons(message.blocks) == {
-        SUBMIT_ACTION: "fire|2026-10",
-        NO_CHANGE_ACTION: "fire|2026-10",
+        ActionId.SUBMIT: "fire|2026-10",
+        ActionId.NO_CHANGE: "fire|2026-10",
     }
     actions = next(b for b in message.blocks if b["type"] == "actions")
     submit, no_change = actions["elements"]
@@ -286,7 +311,7 @@ def test_huge_prompt_lists_whole_lines_and_counts_the_rest() -> None:
     text = all_text(message)
     assert more_count(text) == 300 - len(shown)
     assert f"…and {300 - len(shown)} more — open the form to see them all" in text
-    assert buttons(message.blocks)[SUBMIT_ACTION] == "public-works|2026-10"
+    assert buttons(message.blocks)[ActionId.SUBMIT] == "public-works|2026-10"
     assert all(f"<@UOWNER{i}>" in text for i in range(8))
 
 
@@ -373,15 +398,19 @@ def test_status_line_flags_late_answers_and_escapes_the_name() -> None:
 
 @pytest.mark.parametrize("count", [1, 6, FORM_PAGE_SIZE, FORM_PAGE_SIZE + 1, 100, 300])
 def test_form_pages_fit_and_show_every_initiative_once(count: int) -> None:
+    """Each initiative once: asked about on one page, or, when complete, listed on the first
+    with a menu to reopen it."""
     state = with_size(count)
+    complete = [i.number for i in state.initiatives if i.status == Status.COMPLETE]
     pages = form_pages(state)
-    assert pages == math.ceil(count / FORM_PAGE_SIZE)
+    assert pages == max(1, math.ceil((count - len(complete)) / FORM_PAGE_SIZE))
     seen: list[int] = []
+    listed: list[int] = []
     for page in range(1, pages + 1):
         view = render_update_form(state, page, f'{{"page": {page}}}')
         limits.check_view(view["blocks"])
         assert len(view["title"]["text"]) <= limits.MODAL_TITLE
-        assert view["callback_id"] == FORM_CALLBACK
+        assert view["callback_id"] == CallbackId.UPDATE_FORM
         assert view["private_metadata"] == f'{{"page": {page}}}'
         assert view["close"]["text"] == "Cancel"
         assert view["submit"]["text"] == ("Save" if page == pages else "Save & next")
@@ -392,8 +421,13 @@ def test_form_pages_fit_and_show_every_initiative_once(count: int) -> None:
         context = view["blocks"][0]["elements"][0]["text"]
         assert "October 2026" in context
         assert (f"Page {page} of {pages}" in context) == (pages > 1)
-    assert sorted(seen) == list(range(1, count + 1))
-    assert len(seen) == len(set(seen))
+        for block in view["blocks"]:
+            if block.get("block_id") == "complete":
+                assert page == 1
+                listed += [int(o["value"]) for o in block["accessory"]["options"]]
+    assert listed == complete[: limits.STATIC_SELECT_OPTIONS]
+    assert sorted(seen + complete) == list(range(1, count + 1))
+    assert len(seen) == len(set(seen)) and not set(seen) & set(complete)
 
 
 def test_form_pages_out_of_range_are_brought_within() -> None:
@@ -569,46 +603,6 @@ def test_read_form_reports_garbled_values_rather_than_recording_them() -> None:
 # --- answers in the thread -----------------------------------------------------------------------
 
 
-def test_reply_summary_lists_what_was_recorded() -> None:
-    recorded = [
-        (1, UpdateEntry(1, Status.ON_TRACK, None, "12 recruits started the academy")),
-        (2, UpdateEntry(2, Status.AT_RISK, 40, "waiting on the union agreement <!here>")),
-        (3, UpdateEntry(3, Status.COMPLETE)),
-    ]
-    message = render_reply_summary(PERIOD, recorded, [], fire())
-    text = all_text(message)
-    assert text.startswith("Recorded for October 2026:")
-    assert "*#1* 🟢 On track — 12 recruits started the academy" in text
-    assert "*#2* 🟡 At risk · 40% — waiting on the union agreement &lt;!here&gt;" in text
-    assert "*#3* ✅ Complete" in text
-    assert "couldn't read" not in text
-    assert buttons(message.blocks) == {}
-
-
-def test_reply_summary_names_unreadable_lines_and_offers_the_form() -> None:
-    recorded = [(1, UpdateEntry(1, Status.ON_TRACK))]
-    unreadable = [("7 on track", "Fire has no initiative #7"), ("<!channel> blah", "no status")]
-    message = render_reply_summary(PERIOD, recorded, unreadable, fire())
-    text = all_text(message)
-    assert "I couldn't read:" in text
-    assert "“7 on track” — Fire has no initiative #7" in text
-    assert "“&lt;!channel&gt; blah” — no status" in text
-    assert buttons(message.blocks) == {SUBMIT_ACTION: "fire|2026-10"}
-    nothing = render_reply_summary(PERIOD, [], unreadable, fire())
-    assert "Nothing was recorded for October 2026." in all_text(nothing)
-
-
-def test_huge_reply_summary_counts_what_it_cannot_show() -> None:
-    state = huge()
-    recorded = [(n, UpdateEntry(n, Status.AT_RISK, 40, HOSTILE_NOTE)) for n in range(1, 301)]
-    message = render_reply_summary(PERIOD, recorded, [], state)
-    text = all_text(message)
-    shown = len(re.findall(r"^\*#\d+\* ", text, re.M))
-    assert 0 < shown < 300
-    assert more_count(text, " recorded") == 300 - shown
-    assert_fits(message)
-
-
 def test_not_owner_refusal_records_nothing_and_escapes_the_name() -> None:
     text = all_text(render_not_owner("Fire"))
     assert text == (
@@ -622,7 +616,7 @@ def test_no_change_confirmation_names_initiatives_without_a_status() -> None:
     text = all_text(message)
     assert "Recorded no change for 4 initiatives of Fire for October 2026." in text
     assert "#4, #5 have no status yet — use Submit update for them." in text
-    assert buttons(message.blocks) == {SUBMIT_ACTION: "fire|2026-10"}
+    assert buttons(message.blocks) == {ActionId.SUBMIT: "fire|2026-10"}
     complete = render_no_change_done(fire(), 6, [])
     assert all_text(complete) == "Recorded no change for 6 initiatives of Fire for October 2026."
     assert buttons(complete.blocks) == {}
@@ -647,8 +641,8 @@ def test_reminder_in_the_thread_asks_the_owners_again() -> None:
         "one click on *No change* is enough if nothing moved."
     )
     assert buttons(message.blocks) == {
-        SUBMIT_ACTION: "fire|2026-10",
-        NO_CHANGE_ACTION: "fire|2026-10",
+        ActionId.SUBMIT: "fire|2026-10",
+        ActionId.NO_CHANGE: "fire|2026-10",
     }
     assert all_text(render_reminder(fire(), 2, mention)).startswith("Second reminder: ")
 
@@ -660,8 +654,8 @@ def test_reminder_dm_links_the_prompt_and_carries_the_buttons() -> None:
     assert "<https://city.slack.com/archives/C1/p1?thread_ts=1&amp;cid=C1|the prompt>" in text
     assert "Fire's October update is still open" in text
     assert buttons(message.blocks) == {
-        SUBMIT_ACTION: "fire|2026-10",
-        NO_CHANGE_ACTION: "fire|2026-10",
+        ActionId.SUBMIT: "fire|2026-10",
+        ActionId.NO_CHANGE: "fire|2026-10",
     }
     for missing in (None, "", "javascript:alert(1)", "https://x|<!channel>"):
         text = all_text(render_reminder_dm(fire(), missing))

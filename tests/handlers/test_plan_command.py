@@ -25,7 +25,7 @@ from models.samples import add_sample_updates
 from models.status import Status
 from models.synthetic import synthetic_plan
 from models.tables import Department, Initiative, Update
-from tests.conftest import ADMIN, CHIEF, COO, PERIOD, _truncate_all
+from tests.helpers import ADMIN, CHIEF, COO, PERIOD, find_department, truncate_all
 
 pytestmark = pytest.mark.usefixtures("frozen_period")
 
@@ -73,8 +73,10 @@ async def test_coo_asks_where_safety_stands(with_samples: Workspace, hartford: i
     for item in truth.attention:
         assert f"#{item.number}" in shown
     assert "Share in channel" in shown
-    # Misspelled, it is the same answer.
+    # Misspelled, it is the same answer, saying which goal it took.
     misspelled = (await ws.command("sfety", user=COO)).message["blocks"]
+    note = misspelled[1]["elements"].pop(0)
+    assert note["text"] == "Showing *Safety*, the closest match to “sfety”."
     assert misspelled[:-1] == answer["blocks"][:-1]  # all but the share button's command
 
 
@@ -152,7 +154,7 @@ async def test_goals_missing_help_and_history(with_samples: Workspace) -> None:
 async def test_share_posts_for_everyone_without_pinging(with_samples: Workspace) -> None:
     ws = with_samples
     async with session_scope(ws.engine) as session:
-        fire = (await session.exec(select(Department).where(Department.key == "fire"))).one()
+        fire = await find_department(session, "fire")
         await set_owners(session, fire, [CHIEF])
     private = await ws.command("fire", user=COO)
     assert f"<@{CHIEF}>" in private.text  # only the caller sees it: a mention, no ping
@@ -183,6 +185,45 @@ async def test_owner_and_export_are_for_admins(workspace: Workspace) -> None:
     (content,) = ws.slack.uploads.values()
     rows = list(csv.DictReader(io.StringIO(content.decode("utf-8"))))
     assert len(rows) == 87 and rows[0]["department_key"] == "treasurer"
+
+
+async def test_the_export_says_statuses_in_words_and_names_people(workspace: Workspace) -> None:
+    ws = workspace
+    period = ws.ctx.open_period()
+    async with session_scope(ws.engine) as session:
+        fire = await find_department(session, "fire")
+        first = (
+            await session.exec(
+                select(Initiative).where(
+                    Initiative.department_id == fire.id, Initiative.number == 1
+                )
+            )
+        ).one()
+        session.add(
+            Update(
+                initiative_id=first.id,
+                period=period,
+                status=Status.ON_TRACK,
+                percent=40,
+                author=CHIEF,
+                source="form",
+            )
+        )
+    await ws.command("export", user=ADMIN, wait=0)
+    (complete,) = await ws.slack.wait_for("files.completeUploadExternal")
+    (content,) = ws.slack.uploads.values()
+    rows = {
+        (r["department_key"], r["number"]): r
+        for r in csv.DictReader(io.StringIO(content.decode("utf-8")))
+    }
+    assert rows[("fire", "1")]["status"] == "On track"
+    assert rows[("fire", "1")]["status_key"] == "on_track"  # kept for programs, in its own column
+    assert rows[("fire", "1")]["author"] == "Fire Chief"  # a name, not U0CHIEF
+    assert rows[("fire", "2")]["status"] == "No update"
+    assert CHIEF not in content.decode("utf-8")
+    (uploaded,) = complete.args["files"]
+    name = ws.slack.files[uploaded["id"]]["name"]
+    assert name == f"city-of-hartford-fiscal-year-2016-strategic-plan-status-{period}.csv"
 
 
 async def test_bad_or_stale_signature_is_refused_and_changes_nothing(workspace: Workspace) -> None:
@@ -220,7 +261,7 @@ async def test_bad_or_stale_signature_is_refused_and_changes_nothing(workspace: 
 async def test_app_home_shows_own_departments(with_samples: Workspace) -> None:
     ws = with_samples
     async with session_scope(ws.engine) as session:
-        fire = (await session.exec(select(Department).where(Department.key == "fire"))).one()
+        fire = await find_department(session, "fire")
         await set_owners(session, fire, [CHIEF])
     await ws.event({"type": "app_home_opened", "user": CHIEF, "tab": "home"})
     await ws.slack.wait_for("views.publish")
@@ -243,9 +284,7 @@ async def test_answers_fit_slack_limits_on_a_huge_plan(database_url: str) -> Non
         async with session_scope(ws.engine) as session:
             result = await load_plan(session, synthetic_plan(2, 300, 40, seed=7), period=PERIOD)
             await add_sample_updates(session, result.plan_id, "2026-08", 3, skip_last_share=0.5)
-            department = (
-                await session.exec(select(Department).where(Department.key == "dept-1"))
-            ).one()
+            department = await find_department(session, "dept-1")
             await set_owners(session, department, [ADMIN])
         for text in ("dept-1", "goal-1", "goal-40", "goals", "missing", "history dept-1 300"):
             reply = await ws.command(text, user=ADMIN)
@@ -284,7 +323,7 @@ async def test_cached_answers_follow_every_write(with_samples: Workspace, hartfo
     first = await ws.command("fire", user=COO)
     assert (await ws.command("fire", user=COO)).message == first.message
     async with session_scope(ws.engine) as session:
-        fire = (await session.exec(select(Department).where(Department.key == "fire"))).one()
+        fire = await find_department(session, "fire")
         state = await department_state(session, hartford, PERIOD, fire.id)  # type: ignore[arg-type]
         assert state is not None
         await record_updates(
@@ -309,7 +348,7 @@ async def test_an_answer_slower_than_slack_waits_arrives_by_response_url(
     """Slack waits 3 s for the acknowledgement. An answer not ready in 2 s is acknowledged with
     "Working on it…" and arrives through the response URL when it is done. Here a table lock,
     held by another connection until the acknowledgement is back, keeps the answer waiting."""
-    _truncate_all(postgres_database)
+    truncate_all(postgres_database)
     async with Workspace(postgres_database, admins=(ADMIN,)) as ws:
         async with session_scope(ws.engine) as session:
             await load_plan(session, read_plan_file(), period=PERIOD)

@@ -3,93 +3,37 @@ Update button, a form of many pages, and refusals that write nothing."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import select
 
 from bot.workspace import Workspace
-from jobs.prompts import post_monthly_prompts
 from models.db import session_scope
 from models.plans import load_plan, set_owners
 from models.status import Status
 from models.synthetic import synthetic_plan
-from models.tables import Department, Initiative, Update
-from tests.conftest import ADMIN, CHIEF
-
-PERIOD = "2026-10"
-NOW = datetime(2026, 11, 4, 15, 0, tzinfo=UTC)  # October is the open period, not yet closed
-UPDATES = "C0UPDATES"
-OTHER = "U0OTHER"
+from models.tables import Department
+from tests.helpers import (
+    ADMIN,
+    CHIEF,
+    NOW,
+    OTHER,
+    PERIOD,
+    UPDATES,
+    count_updates,
+    current,
+    fire_workspace,
+    reply_event,
+    thread_posts,
+)
 
 
 @pytest.fixture
 async def fire(database_url: str, hartford: int) -> AsyncIterator[tuple[Workspace, str]]:
-    """Fire owned by the chief, its October prompt posted; yields the prompt's ts."""
-    # Requests are answered after their listeners finish: a test sees all that a delivery did.
-    async with Workspace(
-        database_url,
-        admins=(ADMIN,),
-        now=lambda: NOW,
-        updates_channel=UPDATES,
-        process_before_response=True,
-    ) as ws:
-        async with session_scope(ws.engine) as session:
-            department = (
-                await session.exec(select(Department).where(Department.key == "fire"))
-            ).one()
-            await set_owners(session, department, [CHIEF])
-        run = await post_monthly_prompts(ws.ctx, ws.app.client, PERIOD)
-        assert run.posted == ["fire"]
-        yield ws, ws.slack.calls_to("chat.postMessage")[0].response["ts"]
-
-
-async def current(ws: Workspace, key: str = "fire") -> dict[int, Update]:
-    """Each initiative's latest update for the period."""
-    async with session_scope(ws.engine) as session:
-        rows = (
-            await session.exec(
-                select(Initiative.number, Update)
-                .join(Update)
-                .join(Department)
-                .where(Department.key == key, Update.period == PERIOD)
-                .order_by(Update.received_at, Update.id)
-            )
-        ).all()
-    return {number: update for number, update in rows}
-
-
-async def count_updates(ws: Workspace) -> int:
-    async with session_scope(ws.engine) as session:
-        return len((await session.exec(select(Update).where(Update.source != "import"))).all())
-
-
-async def thread_posts(ws: Workspace, thread_ts: str, count: int) -> list:
-    """Wait until the bot has posted `count` messages in a thread; return them."""
-    for _ in range(500):
-        posts = [
-            c
-            for c in ws.slack.calls_to("chat.postMessage")
-            if c.ok and c.args.get("thread_ts") == thread_ts
-        ]
-        if len(posts) >= count:
-            return posts
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"expected {count} posts in thread {thread_ts}, saw {len(posts)}")
-
-
-def reply_event(ts: str, thread_ts: str, text: str, user: str = CHIEF) -> dict:
-    return {
-        "type": "message",
-        "channel": UPDATES,
-        "user": user,
-        "ts": ts,
-        "thread_ts": thread_ts,
-        "text": text,
-    }
+    async for ws in fire_workspace(database_url):
+        yield ws
 
 
 async def test_edited_reply_updates_what_was_recorded(fire: tuple[Workspace, str]) -> None:

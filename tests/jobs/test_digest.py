@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -16,24 +17,23 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from bot.workspace import Workspace
-from handlers.digest import digest_for, settled_charts
+from handlers.digest_build import digest_for, settled_charts
 from handlers.messages.chart import render_charts, render_trend
 from handlers.messages.limits import check_message
 from handlers.people import PeopleNames
-from jobs.digest import post_weekly_digest
 from jobs.scheduler import Cycle
+from jobs.weekly_digest import post_weekly_digest
 from models.db import session_scope
-from models.digest import DigestFigures
+from models.digest_content import DigestFigures
 from models.plans import load_plan, set_owners
 from models.samples import add_sample_updates
 from models.status import Status
 from models.synthetic import synthetic_plan
 from models.tables import Department, DepartmentOwner, Digest, Initiative, Update
-from tests.conftest import ADMIN, CHIEF
+from tests.helpers import ADMIN, CHIEF, PERIOD, mrkdwn_texts
 
 NY = ZoneInfo("America/New_York")
 LEADERSHIP = "C0LEADERS"
-PERIOD = "2026-10"
 
 
 class Clock:
@@ -133,10 +133,13 @@ async def test_digest_numbers_add_up(city: Workspace, clock: Clock) -> None:
             ).first()
             latest[status] += 1
         owned = set((await session.exec(select(DepartmentOwner.department_id))).all())
+        with_initiatives = set((await session.exec(select(Initiative.department_id))).all())
         reported = set(
             (
                 await session.exec(
-                    select(Initiative.department_id).join(Update).where(Update.period == PERIOD)
+                    select(Initiative.department_id)
+                    .join(Update)
+                    .where(Update.period == PERIOD, Update.source != "plan")
                 )
             ).all()
         )
@@ -144,7 +147,11 @@ async def test_digest_numbers_add_up(city: Workspace, clock: Clock) -> None:
     for status in Status:
         if latest[status.value]:
             assert f"{status.emoji} {latest[status.value]}" in shown
-    assert f"{len(owned & reported)} of {len(owned)} departments reported" in shown
+    expected, unowned = len(with_initiatives), len(with_initiatives - owned)
+    assert (
+        f"{len(reported)} of {expected} departments with initiatives reported for October 2026 "
+        f"({len(reported) * 100 // expected}%); {unowned} have no owner"
+    ) in shown
     # Owners named, not pinged; a hostile display name is shown, not executed.
     assert "<@" not in json.dumps(main.args) and "<!here>" not in json.dumps(main.args)
 
@@ -197,7 +204,7 @@ async def test_changes_between_two_digests_and_stale_work(city: Workspace, clock
     )
     assert f"{new.emoji} {new.word}" in everything and "Fire #3" in everything
     assert f"{received} new updates" in everything
-    assert "unchanged since" in everything and "Emergency Services" in everything
+    assert "no progress since" in everything and "Emergency Services" in everything
     assert "<!channel>" not in everything and "&lt;!channel&gt;" in everything
     assert "<@U123>" not in everything and "&amp;" in everything
 
@@ -235,7 +242,7 @@ async def test_a_chart_that_fails_to_draw_is_logged_and_left_out(
 ) -> None:
     # render_trend refuses periods without counts: a real failure, in a worker thread.
     drawing = asyncio.ensure_future(asyncio.to_thread(render_trend, ["2026-10"], [], "Trend"))
-    with caplog.at_level(logging.ERROR, logger="handlers.digest"):
+    with caplog.at_level(logging.ERROR, logger="handlers.digest_build"):
         assert await settled_charts(drawing) is None
     assert "could not be drawn" in caplog.text and "1 periods but 0 counts" in caplog.text
 
@@ -304,3 +311,58 @@ async def test_digest_fits_slack_on_a_10000_initiative_plan(sqlite_url: str) -> 
         for message in messages:
             check_message(message["blocks"], message["text"])
         assert "more" in json.dumps(messages[0]["blocks"])
+
+
+async def test_the_main_post_reads_in_twenty_seconds(city: Workspace, clock: Clock) -> None:
+    """The week it covers, the response rate, what got worse, the five most serious items, one
+    line per Mayor's goal — on one screen; everything else in the thread."""
+    ws = city
+    cycle = Cycle(ws.ctx, ws.app.client, timedelta(hours=72))
+    assert (await cycle.run_due()).digest.outcome == "posted"  # type: ignore[union-attr]
+    await add_update(
+        ws, "fire", 3, Status.OFF_TRACK, "Roof leak", datetime(2026, 11, 4, 12, tzinfo=NY)
+    )
+    clock.moment = datetime(2026, 11, 9, 8, 1, tzinfo=NY)
+    assert (await cycle.run_due()).digest.outcome == "posted"  # type: ignore[union-attr]
+    second = posted_digests(ws)[-1]
+    blocks = second.args["blocks"]
+    assert blocks[0]["text"]["text"] == "Weekly plan digest · Nov 2 – Nov 9, 2026"
+    texts = mrkdwn_texts(blocks)
+    assert "departments with initiatives reported for October 2026" in texts[0]
+    main = "\n".join(texts)
+    assert len(main.splitlines()) <= 32
+    worse = main.split("*Got worse this week*", 1)[1].split("*Most serious*", 1)[0]
+    assert "*Fire #3*" in worse and "→ 🔴 Off track" in worse
+    serious = main.split("*Most serious*", 1)[1].split("*Goals*", 1)[0]
+    assert len(re.findall(r"^(?:🔴 Off track|🟡 At risk) · ", serious, re.MULTILINE)) == 5
+    goals = main.split("*Goals*", 1)[1]
+    for name in ("Safety", "Jobs and Economic Development", "Education", "Quality of Life"):
+        assert f"*{name}* — " in goals
+    assert "Not reported for" not in main
+    thread = json.dumps(
+        [
+            c.args
+            for c in ws.slack.calls_to("chat.postMessage")
+            if c.args.get("thread_ts") == second.response["ts"]
+        ],
+        ensure_ascii=False,
+    )
+    assert "*Not reported for October 2026*" in thread and "*Other goals*" in thread
+
+
+async def test_the_text_and_the_chart_give_the_same_figures_for_the_open_month(
+    city: Workspace,
+) -> None:
+    """The trend's last column (October, still being reported: some departments have not
+    answered) is the digest's totals, not a drop to "no update"."""
+    ws = city
+    built = await digest_for(ws.ctx, ws.app.client, PeopleNames(), preview=False, charts=True)
+    content = built.content
+    assert content.response.missing  # October is still being reported
+    (last_period, last_counts) = content.trend[-1]
+    assert last_period == PERIOD
+    assert last_counts == content.totals
+    main = "\n".join(mrkdwn_texts(built.messages.main.blocks))
+    for status, count in content.totals.shown():
+        word = (status.word if status else "No update").lower()
+        assert f"{count} {word}" in main

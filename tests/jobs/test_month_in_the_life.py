@@ -5,6 +5,7 @@ the form, reminders only for the silent, a late answer, and `/plan safety` refle
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,11 +16,12 @@ from sqlmodel import select
 from bot.workspace import Workspace
 from jobs.scheduler import Cycle
 from models.db import session_scope
-from models.plans import set_owners
+from models.planfile import read_plan_file
+from models.plans import load_plan, set_owners
 from models.samples import add_sample_updates
 from models.status import Status
 from models.tables import Department, Initiative, Prompt, Reminder, Update
-from tests.conftest import ADMIN, CHIEF
+from tests.helpers import ADMIN, CHIEF
 
 NY = ZoneInfo("America/New_York")
 PERIOD = "2025-12"  # reported on in January 2026, whose 1st is a holiday
@@ -45,6 +47,8 @@ def clock() -> Clock:
 
 async def _staff(ws: Workspace, hartford: int) -> None:
     async with session_scope(ws.engine) as session:
+        # In this city the plan has been reported on since July 2025.
+        await load_plan(session, read_plan_file(), period="2025-07")
         await add_sample_updates(session, hartford, "2025-07", 5, skip_last_share=0)
         departments = {d.key: d for d in (await session.exec(select(Department))).all()}
         await set_owners(session, departments["fire"], [CHIEF], FIRE_CHANNEL)
@@ -205,11 +209,16 @@ async def test_a_month_in_the_life(
     view = opened.args["view"]
     inputs = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
     assert {"status-1", "percent-1", "note-1", "status-10"} <= set(inputs)
+    # Work complete before December is listed, not asked about again.
+    asked = {int(b.split("-")[1]) for b in inputs if b.startswith("status-")}
+    listed = next(b for b in view["blocks"] if b.get("block_id") == "complete")
+    done = {int(o["value"]) for o in listed["accessory"]["options"]}
+    assert asked | done == set(range(1, 11)) and not asked & done
     values = {
         f"status-{n}": {
             "status": {"type": "static_select", "selected_option": {"value": "on_track"}}
         }
-        for n in range(1, 11)
+        for n in sorted(asked)
     }
     values["percent-4"] = {"percent": {"type": "plain_text_input", "value": "150"}}
     values["note-4"] = {"note": {"type": "plain_text_input", "value": "<!channel> go"}}
@@ -220,11 +229,14 @@ async def test_a_month_in_the_life(
     values["note-4"] = {"note": {"type": "plain_text_input", "value": "Permits <!channel> live"}}
     assert await ws.submit(view, values, user=DEV) == {}
     dds = await updates_for(ws, "dds")
-    assert len(dds) == 10 and dds[3].percent == 45 and dds[3].note == "Permits <!channel> live"
+    assert len(dds) == len(asked)
+    assert [(u.percent, u.note) for u in dds if u.percent is not None] == [
+        (45, "Permits <!channel> live")
+    ]
     # A stranger's forged submission of the same form writes nothing.
     forged = await ws.submit(view, values, user=STRANGER)
     assert forged["response_action"] == "errors"
-    assert len(await updates_for(ws, "dds")) == 10
+    assert len(await updates_for(ws, "dds")) == len(asked)
 
     # Wednesday 7 January, 09:00: three business days on, only Health has not answered.
     ws.slack.reset()
@@ -243,6 +255,7 @@ async def test_a_month_in_the_life(
 
     # February 3: December has closed. Health answers at last: recorded, flagged late.
     clock.set(2026, 2, 3, 10, 0)
+    posted_before = len(ws.slack.calls_to("chat.postMessage"))
     await ws.event(
         {
             "type": "message",
@@ -255,7 +268,13 @@ async def test_a_month_in_the_life(
     )
     await ws.slack.wait_for("reactions.add")  # calls were reset before the reminders
     health = await updates_for(ws, "hhs")
-    assert len(health) == 10 and all(u.late for u in health)
+    assert health and all(u.late and u.status == Status.ON_TRACK for u in health)
+    # "all on track" leaves finished work alone, and the answer in the thread says so.
+    answer = (await ws.slack.wait_for("chat.postMessage", count=posted_before + 1))[-1]
+    assert answer.args["thread_ts"] == posts["hhs"]["ts"]
+    left = re.search(r"Left as Complete: ([#\d, ]+)", json.dumps(answer.args, ensure_ascii=False))
+    assert left is not None
+    assert len(health) + len(left.group(1).split(",")) == 10
 
     # And leadership sees it: police #2 needs attention, with its note.
     clock.set(2026, 1, 8, 9, 0)
@@ -291,7 +310,7 @@ async def test_a_failed_post_is_retried_on_the_next_tick(city: Workspace, clock:
     from bot.standin import Fault
 
     ws = city
-    ws.slack.inject("chat.postMessage", Fault.error("channel_not_found"))
+    ws.slack.inject("chat.postMessage", Fault.error("internal_error"))
     clock.set(2026, 1, 2, 9, 1)
     first = await cycle(ws).run_due()
     assert first.prompts is not None and len(first.prompts.failed) == 1

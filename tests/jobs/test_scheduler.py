@@ -22,7 +22,6 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import select
 
 from bot.standin import SlackStandin
 from handlers.context import PlanContext
@@ -31,7 +30,7 @@ from models.calendar import Calendar, public_holidays
 from models.db import create_engine, session_scope
 from models.planfile import read_plan_file
 from models.plans import load_plan, set_owners
-from models.tables import Department
+from tests.helpers import find_department
 
 NY = ZoneInfo("America/New_York")
 CHIEF, FIRE_CHANNEL, UPDATES = "U0CHIEF", "C0FIRE", "C0UPDATES"
@@ -90,7 +89,7 @@ def make_cycle(
 async def load_hartford_with_fire_owned(engine: AsyncEngine) -> None:
     async with session_scope(engine) as session:
         await load_plan(session, read_plan_file(), period="2025-12")
-        fire = (await session.exec(select(Department).where(Department.key == "fire"))).one()
+        fire = await find_department(session, "fire")
         await set_owners(session, fire, [CHIEF], FIRE_CHANNEL)
 
 

@@ -13,7 +13,8 @@ from models.db import session_scope
 from models.planfile import PlanFileError, parse_csv_plan, parse_yaml_plan, read_plan_file
 from models.plans import list_owners, load_plan, set_owners
 from models.status import Status
-from models.tables import Department, Initiative, InitiativeGoal, Update
+from models.tables import Department, Goal, Initiative, InitiativeGoal, Update
+from tests.helpers import find_department
 
 TABLES = ("plans", "goals", "departments", "initiatives", "initiative_goals", "updates")
 
@@ -32,13 +33,17 @@ async def test_hartford_loads_whole(engine: AsyncEngine, hartford: int) -> None:
     assert counts["goals"] == 10
     assert counts["departments"] == 19
     assert counts["initiatives"] == 87
-    # The two "(completed)" sub-items of the accreditation bullet arrive complete.
+    # The two "(completed)" sub-items of the accreditation bullet arrive complete: the plan's
+    # baseline, the period before the one it was loaded in, not a report.
     assert counts["updates"] == 2
     async with session_scope(engine) as session:
-        statuses = (await session.exec(select(Update.status, Update.source))).all()
-        assert set(statuses) == {(Status.COMPLETE, "import")}
+        statuses = (await session.exec(select(Update.status, Update.source, Update.period))).all()
+        assert set(statuses) == {(Status.COMPLETE, "plan", "2026-09")}
         owners = await list_owners(session)
     assert [o.key for o in owners][:3] == ["mayor", "treasurer", "registrars"]
+    async with session_scope(engine) as session:
+        shorts = dict((await session.exec(select(Goal.key, Goal.short))).all())
+    assert shorts["jobs"] == "Jobs & Economy" and shorts["downtown"] == "Downtown"
     assert sum(o.initiatives for o in owners) == 87
 
 
@@ -54,7 +59,7 @@ async def test_reload_keeps_owners_and_updates_and_applies_edits(
     engine: AsyncEngine, hartford: int
 ) -> None:
     async with session_scope(engine) as session:
-        fire = (await session.exec(select(Department).where(Department.key == "fire"))).one()
+        fire = await find_department(session, "fire")
         await set_owners(session, fire, ["U0CHIEF"], "C0FIRE")
     edited = read_plan_file()
     fire_spec = next(d for d in edited.departments if d.key == "fire")
@@ -119,7 +124,8 @@ async def test_csv_plan_loads_and_reloads_without_change(
         "safety",
         "environment",
     ]
-    assert [g.kind for g in spec.goals] == ["mayor", "city-plan", "mayor", "city-plan"]
+    assert [g.kind for g in spec.goals] == ["goals", "other-goals", "goals", "other-goals"]
+    assert [g.name for g in spec.goal_groups] == ["Goals", "Other goals"]
     async with session_scope(engine) as session:
         await load_plan(session, spec, period="2026-10")
     first = await row_counts(engine)
@@ -221,8 +227,14 @@ async def test_failure_midway_rolls_back(engine: AsyncEngine, hartford: int) -> 
         ("plan: [", "line"),
         ("plan: {name: X}\ngoals: []\ndepartments: []\n", "the plan has no goals"),
         (
-            "plan: {name: X}\ngoals:\n- {key: a, name: A, kind: boss}\ndepartments: []\n",
-            "'boss' is not one of",
+            "plan: {name: X}\ngoal_groups: [{key: main, name: Main goals}]\n"
+            "goals:\n- {key: a, name: A, group: boss}\ndepartments: []\n",
+            "'boss' is not one of goal_groups",
+        ),
+        (
+            "plan: {name: X}\ngoal_groups: [{key: main, name: " + "Very long " * 7 + "}]\n"
+            "goals:\n- {key: a, name: A}\ndepartments: []\n",
+            "goal_groups\\[0\\].name: longer than 60 characters",
         ),
         (
             "plan: {name: X}\ngoals:\n- {key: a, name: A, kind: mayor}\ndepartments:\n"
@@ -233,6 +245,12 @@ async def test_failure_midway_rolls_back(engine: AsyncEngine, hartford: int) -> 
             "plan: {name: X}\ngoals:\n- {key: a, name: A, kind: mayor}\ndepartments:\n"
             "- {key: d, name: D, aliases: [a], initiatives: []}\n",
             "names both goal a",
+        ),
+        (
+            "plan: {name: X}\ngoals:\n- {key: a, name: A, kind: mayor, short: "
+            + "x" * 25
+            + "}\ndepartments: []\n",
+            "goals\\[0\\].short: longer than 24 characters",
         ),
     ],
 )

@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
+from models.attention import attention_by_goal
 from models.db import count_statements, session_scope
-from models.digest import digest_content
+from models.digest_content import changes_since, digest_content
 from models.export import export_rows, render_export
 from models.lookup import load_directory
 from models.plans import load_plan, set_owners
@@ -19,15 +20,16 @@ from models.queries import (
     department_summary,
     goal_summary,
     goals_overview,
+    initiative_detail,
     initiative_history,
-    missing_departments,
+    owners_overview,
+    response_rate,
 )
 from models.samples import add_sample_updates
 from models.status import Status
 from models.synthetic import synthetic_plan
-from models.tables import Department, Initiative, InitiativeGoal, Update
-
-PERIOD = "2026-10"
+from models.tables import Initiative, InitiativeGoal, Update
+from tests.helpers import PERIOD, find_department
 
 
 async def _with_samples(engine: AsyncEngine, plan_id: int) -> None:
@@ -76,7 +78,7 @@ async def test_goal_summary_numbers_add_up(engine: AsyncEngine, hartford: int) -
 
 async def test_department_summary_shows_latest_and_who(engine: AsyncEngine, hartford: int) -> None:
     async with session_scope(engine) as session:
-        fire = (await session.exec(select(Department).where(Department.key == "fire"))).one()
+        fire = await find_department(session, "fire")
         await set_owners(session, fire, ["U0CHIEF"])
         three = (
             await session.exec(
@@ -122,15 +124,27 @@ async def test_overview_and_missing_agree(engine: AsyncEngine, hartford: int) ->
     await _with_samples(engine, hartford)
     async with session_scope(engine) as session:
         overview = await goals_overview(session, hartford, PERIOD)
-        report = await missing_departments(session, hartford, PERIOD)
-        reported_initiatives = set(
-            (await session.exec(select(Update.initiative_id).where(Update.period == PERIOD))).all()
+        report = await response_rate(session, hartford, PERIOD)
+        reported_departments = set(
+            (
+                await session.exec(
+                    select(Initiative.department_id)
+                    .join(Update)
+                    .where(Update.period == PERIOD, Update.source != "plan")
+                )
+            ).all()
         )
         links = (
-            await session.exec(select(InitiativeGoal.goal_id, InitiativeGoal.initiative_id))
+            await session.exec(
+                select(
+                    InitiativeGoal.goal_id, InitiativeGoal.initiative_id, Initiative.department_id
+                ).join(Initiative)
+            )
         ).all()
-    per_goal = Counter(goal for goal, _ in links)
-    reporting = Counter(goal for goal, initiative in links if initiative in reported_initiatives)
+    per_goal = Counter(goal for goal, _, _ in links)
+    serving = {(goal, department) for goal, _, department in links}
+    departments = Counter(goal for goal, _ in serving)
+    reporting = Counter(goal for goal, d in serving if d in reported_departments)
     assert len(overview.goals) == 10
     assert sum(line.counts.total for line in overview.goals) == len(links)
     directory_ids = {}
@@ -139,10 +153,12 @@ async def test_overview_and_missing_agree(engine: AsyncEngine, hartford: int) ->
         directory_ids = {g.key: g.id for g in directory.goals.values()}
     for line in overview.goals:
         assert line.counts.total == per_goal[directory_ids[line.goal.key]]
-        assert line.reporting == reporting[directory_ids[line.goal.key]]
+        assert line.departments == departments[directory_ids[line.goal.key]]
+        assert line.departments_reported == reporting[directory_ids[line.goal.key]]
     assert report.expected == 18  # the Mayor's Office has no initiatives of its own
     assert 0 < len(report.missing) < 18
-    assert report.reported == 18 - len(report.missing)
+    assert report.reported == 18 - len(report.missing) == len(reported_departments)
+    assert report.unowned == 18  # nobody owns anything yet
 
 
 async def test_export_has_every_initiative(engine: AsyncEngine, hartford: int) -> None:
@@ -166,6 +182,11 @@ QUESTIONS = (
     "export",
     "directory",
     "digest",
+    "initiative",
+    "owners",
+    "off track",
+    "stale",
+    "changes",
 )
 
 
@@ -179,10 +200,23 @@ async def _statements_per_question(engine: AsyncEngine, plan_id: int) -> dict[st
             "goal": lambda: goal_summary(session, goal, PERIOD),
             "department": lambda: department_summary(session, department, PERIOD),
             "overview": lambda: goals_overview(session, plan_id, PERIOD),
-            "missing": lambda: missing_departments(session, plan_id, PERIOD),
+            "missing": lambda: response_rate(session, plan_id, PERIOD),
             "history": lambda: initiative_history(session, department, 1),
             "export": lambda: export_rows(session, plan_id, PERIOD),
             "directory": lambda: load_directory(session, plan_id),
+            "initiative": lambda: initiative_detail(
+                session, department, 1, ["2026-08", "2026-09", "2026-10"]
+            ),
+            "owners": lambda: owners_overview(session, plan_id, PERIOD),
+            "off track": lambda: attention_by_goal(session, plan_id, PERIOD, "off_track"),
+            "stale": lambda: attention_by_goal(session, plan_id, PERIOD, "stale"),
+            "changes": lambda: changes_since(
+                session,
+                plan_id,
+                datetime(2026, 1, 1, tzinfo=UTC),
+                datetime(2027, 1, 1, tzinfo=UTC),
+                goal.id,
+            ),
             # Since January, so that every update counts as news and every branch runs.
             "digest": lambda: digest_content(
                 session,
@@ -212,7 +246,7 @@ async def test_statement_count_does_not_grow_with_the_plan(engine: AsyncEngine) 
     large_counts = await _statements_per_question(engine, large.plan_id)
     assert large_counts == small_counts
     assert small_counts["goal"] <= 3 and small_counts["department"] <= 2
-    assert small_counts["digest"] <= 10
+    assert small_counts["digest"] <= 11
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """Hostile input through the real request path: every bad input gets a clear private message or is
-ignored — never a stack trace, never a 500, never a partial write, never an unescaped echo."""
+ignored (or, not shaped as Slack's requests are, a 400) — never a stack trace, never a 500, never
+a partial write, never an unescaped echo."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 import string
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any, get_args
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -17,19 +18,38 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlmodel import SQLModel, select
 
+from bot import slack_requests
 from bot.workspace import Reply, Workspace
-from handlers.commands.parse import Action, parse_plan_command
-from handlers.messages.cycle import read_form, read_prompt_value
+from handlers.commands.parse import (
+    MAX_COMMAND_TEXT,
+    TOO_LONG,
+    CommandError,
+    PlanCommand,
+    Verb,
+    parse_plan_command,
+)
+from handlers.reading.buttons import read_prompt_value
+from handlers.reading.form import read_form
 from handlers.updates import FormMetadata
 from jobs.prompts import post_monthly_prompts
 from models.db import session_scope
 from models.planfile import read_plan_file
-from models.plans import list_owners, load_plan, set_owners
+from models.plans import list_owners, load_plan
 from models.status import Status
-from models.tables import Department, Update
-from tests.conftest import ADMIN, CHIEF, COO, PEOPLE
+from models.tables import Update
+from tests.helpers import (
+    ADMIN,
+    CHIEF,
+    COO,
+    PEOPLE,
+    PERIOD,
+    chosen,
+    open_form,
+    own,
+    typed_note,
+    typed_percent,
+)
 
-PERIOD = "2026-10"
 NOW = datetime(2026, 11, 4, 15, 0, tzinfo=UTC)  # October is the open period, not yet closed
 UPDATES = "C0UPDATES"
 OTHER = "U0OTHER"
@@ -53,21 +73,19 @@ async def everything(ws: Workspace) -> dict[str, list[str]]:
 
 
 async def updates(ws: Workspace) -> list[Update]:
-    """Updates written through Slack (the plan file's own are source "import")."""
+    """Updates written through Slack (not the plan file's own, source "plan")."""
     async with session_scope(ws.engine) as session:
-        return list((await session.exec(select(Update).where(Update.source != "import"))).all())
+        return list(
+            (
+                await session.exec(select(Update).where(Update.source.not_in(("import", "plan"))))
+            ).all()
+        )
 
 
 async def owners_of(ws: Workspace, key: str) -> list[str]:
     async with session_scope(ws.engine) as session:
         rows = await list_owners(session)
     return next(list(row.owners) for row in rows if row.key == key)
-
-
-async def own(ws: Workspace, key: str, *users: str) -> None:
-    async with session_scope(ws.engine) as session:
-        department = (await session.exec(select(Department).where(Department.key == key))).one()
-        await set_owners(session, department, users)
 
 
 def _shown(node: Any) -> Any:
@@ -223,26 +241,6 @@ async def fire(database_url: str, hartford: int) -> AsyncIterator[tuple[Workspac
         yield ws, prompt_ts
 
 
-async def open_form(ws: Workspace, user: str = CHIEF) -> dict[str, Any]:
-    """The update form as Slack received it from `/plan update fire`."""
-    await ws.command("update fire", user=user, wait=0)
-    (opened,) = await ws.slack.wait_for("views.open")
-    view = opened.args["view"]
-    return json.loads(view) if isinstance(view, str) else view
-
-
-def chosen(status: str) -> dict[str, Any]:
-    return {"status": {"type": "static_select", "selected_option": {"value": status}}}
-
-
-def typed_percent(value: str) -> dict[str, Any]:
-    return {"percent": {"type": "plain_text_input", "value": value}}
-
-
-def typed_note(value: str) -> dict[str, Any]:
-    return {"note": {"type": "plain_text_input", "value": value}}
-
-
 BAD_PERCENTS = ["-5", "150", "abc", "4.5", "1e3", "101", "40 %%", "0x10", "½", "٤٠", "4" * 10]
 
 
@@ -250,7 +248,7 @@ async def test_a_bad_percent_is_an_error_on_its_block_and_writes_nothing(
     fire: tuple[Workspace, str],
 ) -> None:
     ws, _ = fire
-    view = await open_form(ws)
+    view = await open_form(ws, CHIEF)
     before = await everything(ws)
     for percent in BAD_PERCENTS:
         values = {
@@ -273,14 +271,12 @@ async def test_form_values_for_initiatives_the_page_does_not_have_are_ignored(
     fire: tuple[Workspace, str],
 ) -> None:
     ws, _ = fire
-    view = await open_form(ws)
+    view = await open_form(ws, CHIEF)
     before = await everything(ws)
     hostile_values: list[dict[str, Any]] = [
         {"status-999": chosen("complete"), "percent-999": typed_percent("50")},
         {"status-0": chosen("complete"), "status--1": chosen("complete")},
         {"status-1x": chosen("complete"), "status-01": chosen("complete")},
-        {"status-1": "complete"},
-        {"status-1": {"status": ["complete"]}},
         {"status-1": {"status": {"selected_option": "complete"}}},
         {"status-1": chosen("exploded")},
         {"status-1": chosen("<!channel>")},
@@ -292,6 +288,15 @@ async def test_form_values_for_initiatives_the_page_does_not_have_are_ignored(
         assert answer == {} or answer.get("response_action") == "errors", (values, answer)
         assert "<!channel>" not in json.dumps(answer), answer
         assert await everything(ws) == before, values
+    # A block's value that is not an object is not how Slack shapes a form: refused at the
+    # door with 400, before any listener (bot/request_checks.py).
+    for values in [{"status-1": "complete"}, {"status-1": {"status": ["complete"]}}]:
+        request = slack_requests.view_submission(
+            ws.signing_secret, user_id=CHIEF, view=view, values=values
+        )
+        refused = await ws.send(request)
+        assert refused.status_code == 400, (values, refused.text)
+        assert await everything(ws) == before, values
     # The same form with a real answer records it: the submissions above were refused.
     assert await ws.submit(view, {"status-1": chosen("complete")}, user=CHIEF) == {}
     (recorded,) = await updates(ws)
@@ -302,7 +307,7 @@ async def test_hostile_notes_are_stored_as_typed_and_echoed_escaped(
     fire: tuple[Workspace, str],
 ) -> None:
     ws, prompt_ts = fire
-    view = await open_form(ws)
+    view = await open_form(ws, CHIEF)
     note = "<!channel> *urgent* <@U123> <https://evil|click> &<> مرحبا 🔥 \x1b[0m"
     answer = await ws.submit(
         view, {"status-1": chosen("at_risk"), "note-1": typed_note(note)}, user=CHIEF
@@ -322,7 +327,7 @@ async def test_a_nul_in_a_form_note_is_stored_or_refused_never_a_crash(
     fire: tuple[Workspace, str], request: pytest.FixtureRequest
 ) -> None:
     ws, _ = fire
-    view = await open_form(ws)
+    view = await open_form(ws, CHIEF)
     values = {
         "status-1": chosen("on_track"),
         "status-2": chosen("at_risk"),
@@ -381,7 +386,7 @@ async def test_forged_form_metadata_is_refused_and_writes_nothing(
     fire: tuple[Workspace, str],
 ) -> None:
     ws, _ = fire
-    view = await open_form(ws)
+    view = await open_form(ws, CHIEF)
     before = await everything(ws)
     values = {"status-1": chosen("complete"), "status-2": chosen("complete")}
     for metadata in FORGED_METADATA:
@@ -409,7 +414,7 @@ async def test_a_form_for_a_period_not_yet_begun_writes_nothing(
     fire: tuple[Workspace, str],
 ) -> None:
     ws, _ = fire
-    view = await open_form(ws)
+    view = await open_form(ws, CHIEF)
     forged = {**view, "private_metadata": FormMetadata("fire", "2099-12", 1).dump()}
     answer = await ws.submit(forged, {"status-1": chosen("complete")}, user=CHIEF)
     assert answer.get("response_action") == "errors", answer
@@ -420,7 +425,10 @@ async def test_no_change_for_a_period_not_yet_begun_writes_nothing(
     fire: tuple[Workspace, str],
 ) -> None:
     ws, prompt_ts = fire
-    assert await ws.submit(await open_form(ws), {"status-1": chosen("on_track")}, user=CHIEF) == {}
+    assert (
+        await ws.submit(await open_form(ws, CHIEF), {"status-1": chosen("on_track")}, user=CHIEF)
+        == {}
+    )
     genuine = await updates(ws)
     assert len(genuine) == 1
     reply = await ws.click(
@@ -506,22 +514,27 @@ async def test_events_that_are_not_replies_to_a_prompt_are_ignored(
             previous_message=reply,
         ),
         message(channel=UPDATES, subtype="channel_join", **reply),
-        message(channel=UPDATES, subtype="message_changed", message="1 done"),
         message(channel=UPDATES, subtype="message_changed", message={**reply, "bot_id": "B1"}),
-        message(),
         message(channel=UPDATES),
         message(channel=UPDATES, thread_ts=prompt_ts, text="1 done"),  # no user, no ts
         message(channel=UPDATES, user=CHIEF, thread_ts=prompt_ts, text="1 done"),  # no ts
+    ]
+    # Not shaped as Slack shapes a message event (no channel, an edit whose message is not an
+    # object, ids that are not strings, no type): refused at the door with 400, before any
+    # listener (bot/request_checks.py).
+    malformed = [
+        message(channel=UPDATES, subtype="message_changed", message="1 done"),
+        message(),
         message(user=CHIEF, ts="1800000000.000300", thread_ts=prompt_ts, text="1 done"),
         message(channel=None, user=None, ts=None, thread_ts=None, text=None),
         message(channel=["C0"], user={"id": CHIEF}, ts=1, thread_ts=[prompt_ts], text=7),
+        {},
     ]
     # Types the manifest does not subscribe to never come from Slack; forged, they are
     # turned away (Bolt answers 404 "unhandled request") without an error or a write.
     unsubscribed = [
         {"type": "reaction_added", "user": CHIEF, "reaction": "fire", "item": {}},
         {"type": "app_mention"},
-        {},
     ]
     before = await everything(ws)
     for number, event in enumerate(ignored):
@@ -532,6 +545,9 @@ async def test_events_that_are_not_replies_to_a_prompt_are_ignored(
         response = await ws.event(event)
         assert response.status_code in (200, 404), (event, response.text)
         assert "Traceback" not in response.text
+    for event in malformed:
+        response = await ws.event(event)
+        assert response.status_code == 400, (event, response.text)
     assert await everything(ws) == before
     for method in ("chat.postMessage", "chat.postEphemeral", "reactions.add", "chat.update"):
         assert ws.slack.calls_to(method) == [], method
@@ -582,15 +598,19 @@ plan_text = st.one_of(
 @given(text=plan_text)
 def test_parse_plan_command_reads_any_text(text: str) -> None:
     command = parse_plan_command(text)
-    assert command.action in get_args(Action)
-    if command.action == "history":
+    if isinstance(command, CommandError):
+        assert command.problem.strip()
+        if command.problem == TOO_LONG:
+            assert len(" ".join(text.split())) > MAX_COMMAND_TEXT
+        return
+    assert isinstance(command, PlanCommand) and command.verb in set(Verb)
+    assert len(" ".join(text.split())) <= MAX_COMMAND_TEXT
+    if command.verb is Verb.HISTORY:
         assert command.number is not None and 0 < command.number < 100_000
         assert command.words.strip()
-    if command.action == "owner":
+    if command.verb is Verb.OWNER:
         assert command.user_ids and command.words.strip()
         assert all(re.fullmatch(r"[UW][A-Z0-9]+", user) for user in command.user_ids)
-    if command.action == "too_long":
-        assert len(" ".join(text.split())) > 500
 
 
 _FORM_KEYS = ["status", "percent", "note", "selected_option", "value", "d", "p", "pg"]

@@ -9,18 +9,19 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
 from bot.standin import Fault
 from bot.workspace import Workspace
+from jobs.delivery import MOST_ATTEMPTS
 from jobs.prompts import post_monthly_prompts, prompt_metadata
 from models.db import session_scope
 from models.plans import set_owners
 from models.status import Status
 from models.tables import Department, Initiative, Prompt, Update
-from tests.conftest import ADMIN, CHIEF
+from tests.helpers import ADMIN, CHIEF, PERIOD, find_department
 
-PERIOD = "2026-10"
 NOW = datetime(2026, 11, 4, 15, 0, tzinfo=UTC)
 UPDATES = "C0UPDATES"
 OWNERS = {"fire": CHIEF, "police": "U0POLICE", "dds": "U0DEV"}
@@ -37,9 +38,7 @@ async def city(database_url: str, hartford: int) -> AsyncIterator[Workspace]:
     ) as ws:
         async with session_scope(ws.engine) as session:
             for key, owner in OWNERS.items():
-                department = (
-                    await session.exec(select(Department).where(Department.key == key))
-                ).one()
+                department = await find_department(session, key)
                 await set_owners(session, department, [owner])
         yield ws
 
@@ -153,8 +152,8 @@ async def test_a_reply_edited_twice_leaves_one_current_update(city: Workspace) -
 async def test_a_crash_after_slack_took_the_prompt_posts_nothing_twice(city: Workspace) -> None:
     ws = city
     async with session_scope(ws.engine) as session:
-        fire = (await session.exec(select(Department).where(Department.key == "fire"))).one()
-        police = (await session.exec(select(Department).where(Department.key == "police"))).one()
+        fire = await find_department(session, "fire")
+        police = await find_department(session, "police")
         # Fire: claimed and accepted by Slack, then the process died before recording the ts.
         session.add(
             Prompt(
@@ -196,7 +195,7 @@ async def test_a_crash_after_slack_took_the_prompt_posts_nothing_twice(city: Wor
 async def test_a_fresh_claim_by_another_process_is_left_alone(city: Workspace) -> None:
     ws = city
     async with session_scope(ws.engine) as session:
-        fire = (await session.exec(select(Department).where(Department.key == "fire"))).one()
+        fire = await find_department(session, "fire")
         session.add(
             Prompt(
                 department_id=fire.id,
@@ -208,7 +207,40 @@ async def test_a_fresh_claim_by_another_process_is_left_alone(city: Workspace) -
             )
         )
     run = await post_monthly_prompts(ws.ctx, ws.app.client, PERIOD)
-    assert "fire" in run.already and "fire" not in run.posted
+    # Not called posted: being posted, by whom, since when.
+    assert "fire" not in run.already and "fire" not in run.posted
+    assert [key for key, _, _ in run.in_progress] == ["fire"]
+
+
+async def test_another_hosts_claim_is_in_progress_until_its_lease_lapses(city: Workspace) -> None:
+    ws = city
+    async with session_scope(ws.engine) as session:
+        fire = await find_department(session, "fire")
+        session.add(
+            Prompt(
+                department_id=fire.id,
+                period=PERIOD,
+                channel_id=UPDATES,
+                state="posting",
+                attempts=1,
+                claimed_at=NOW - timedelta(seconds=20),
+                holder="web-2:4242:a1b2c3",
+                lease_until=NOW + timedelta(seconds=40),
+            )
+        )
+    run = await post_monthly_prompts(ws.ctx, ws.app.client, PERIOD)
+    assert run.in_progress == [("fire", "web-2:4242:a1b2c3", NOW - timedelta(seconds=20))]
+    assert "fire" not in run.posted and "fire" not in run.already
+    # Its holder stopped renewing: the lease lapsed, and the claim is taken over at once.
+    async with session_scope(ws.engine) as session:
+        await session.exec(  # type: ignore[call-overload]
+            sa.update(Prompt)
+            .where(Prompt.department_id == fire.id)
+            .values(lease_until=NOW - timedelta(seconds=1))
+        )
+    again = await post_monthly_prompts(ws.ctx, ws.app.client, PERIOD)
+    assert again.posted == ["fire"] and again.in_progress == []
+    assert len([c for c in prompt_posts(ws) if "Fire" in c.args["text"]]) == 1
 
 
 async def test_rate_limits_are_waited_out_and_nothing_is_lost(city: Workspace) -> None:
@@ -223,12 +255,13 @@ async def test_rate_limits_are_waited_out_and_nothing_is_lost(city: Workspace) -
 
 async def test_a_prompt_slack_refuses_is_shown_to_admins(city: Workspace) -> None:
     ws = city
-    ws.slack.inject("chat.postMessage", Fault.error("not_in_channel"))
+    ws.slack.inject("chat.postMessage", Fault.error("internal_error"))
     run = await post_monthly_prompts(ws.ctx, ws.app.client, PERIOD)
     assert len(run.failed) == 1
     failed_key = run.failed[0][0]
     admin_view = await ws.command("missing", user=ADMIN)
-    assert "Prompts not delivered" in admin_view.text and "not_in_channel" in admin_view.text
+    assert "Prompts not delivered" in admin_view.text and "internal_error" in admin_view.text
+    assert "retried every 15 minutes" in admin_view.text
     assert "Share in channel" not in admin_view.text
     lead_view = await ws.command("missing", user=CHIEF)
     assert "Prompts not delivered" not in lead_view.text
@@ -244,8 +277,8 @@ async def test_a_reminder_slack_cannot_take_does_not_stop_the_others(city: Works
 
     ws = city
     await post_monthly_prompts(ws.ctx, ws.app.client, PERIOD)
-    # Slack unreachable for the first reminder, past the client's own retries.
-    ws.slack.inject("chat.postMessage", *[Fault.drop()] * 3)
+    # Slack unreachable for the first reminder: every send, each after looking in the thread.
+    ws.slack.inject("chat.postMessage", *[Fault.drop()] * MOST_ATTEMPTS)
     run = await send_reminders(ws.ctx, ws.app.client, PERIOD, 1)
     assert len(run.failed) == 1 and run.failed[0][1] == "ServerDisconnectedError"
     assert sorted([*run.reminded, run.failed[0][0]]) == ["dds", "fire", "police"]
@@ -255,8 +288,8 @@ async def test_prompts_slack_cannot_be_reached_for_are_failed_then_retried(
     city: Workspace,
 ) -> None:
     ws = city
-    # Every attempt (the first and the client's two retries) of all three posts is dropped.
-    ws.slack.inject("chat.postMessage", *[Fault.drop()] * 9)
+    # Every send of all three posts is dropped (each looked for before it is sent again).
+    ws.slack.inject("chat.postMessage", *[Fault.drop()] * (3 * MOST_ATTEMPTS))
     run = await post_monthly_prompts(ws.ctx, ws.app.client, PERIOD)
     assert (
         run.posted == [] and [error for _, error in run.failed] == ["ServerDisconnectedError"] * 3

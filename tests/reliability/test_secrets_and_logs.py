@@ -27,11 +27,12 @@ from bot.cli import main as cli_main
 from bot.logs import JsonFormatter, redact_secrets
 from bot.standin import Call, Fault, SlackStandin
 from bot.workspace import Workspace
+from handlers.ids import ActionId
 from models.db import create_engine, session_scope
 from models.planfile import read_plan_file
 from models.plans import load_plan
-from tests.conftest import ADMIN, COO, PEOPLE
-from tests.serving import clean_env, start_serve
+from tests.helpers import ADMIN, COO, PEOPLE
+from tests.serving import Result, clean_env, run_planbot, start_serve
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "xoxb-1111-SECRETTOKEN"
@@ -39,18 +40,6 @@ SIGNING_SECRET = "sigsecret-XYZ"
 SECRETS = (TOKEN, "SECRETTOKEN", "1111-SECRET", SIGNING_SECRET, "sigsecret")
 PASSWORD = "hunter2-pw"
 LOG_KEYS = {"time", "level", "logger", "message"}
-
-
-def planbot(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 # --- a real `planbot serve` ---------------------------------------------------------------------
@@ -189,6 +178,33 @@ async def test_served_bot_logs_json_without_secrets(served: Served) -> None:
     assert failures, "the failed publish is logged, as JSON"
 
 
+async def test_a_response_url_the_sdk_retries_is_not_logged(served: Served) -> None:
+    """slack_sdk logs the whole URL when it retries a post to a response URL; the response URL
+    is the stand-in's, on loopback, shaped as Slack's are."""
+    slack = served.slack
+    slack.inject("response", Fault.drop())  # the first post to a response URL is cut off
+    url = slack.response_url("retried-SECRETPART")
+    click = slack_requests.block_action(
+        SIGNING_SECRET,
+        user_id=COO,
+        action_id=ActionId.NO_CHANGE,
+        value="no longer a prompt",  # answered privately, through the response URL
+        response_url=url,
+    )
+    async with httpx.AsyncClient(base_url=served.base, timeout=10) as client:
+        answered = await client.post("/slack/events", content=click.body, headers=click.headers)
+    assert answered.status_code == 200
+    (told,) = await slack.wait_for("response:retried-SECRETPART")  # the retry got through
+    assert told.args["response_type"] == "ephemeral"
+    served.stop()
+    entries = log_lines(served.stderr)
+    retried = [e for e in entries if "retry handler" in e["message"]]
+    assert retried, "the SDK logged its retry"
+    assert all("[redacted]" in e["message"] for e in retried)
+    for shown in (url, quote(url, safe=""), "SECRETPART"):
+        assert shown not in served.stderr and shown not in served.stdout
+
+
 # --- the command line with a password in DATABASE_URL ---------------------------------------------
 
 
@@ -202,11 +218,11 @@ async def test_cli_never_prints_the_database_password(
     async with session_scope(engine) as session:
         await load_plan(session, read_plan_file(), period="2026-10")
     await engine.dispose()
-    upgraded = planbot(
-        clean_env(DATABASE_URL=url, PLANBOT_LOG_FORMAT="json"), tmp_path, "db", "upgrade"
+    upgraded = await run_planbot(
+        "db", "upgrade", env=clean_env(DATABASE_URL=url, PLANBOT_LOG_FORMAT="json"), cwd=tmp_path
     )
-    listed = planbot(
-        clean_env(DATABASE_URL=url, PLANBOT_LOG_FORMAT="text"), tmp_path, "owners", "list"
+    listed = await run_planbot(
+        "owners", "list", env=clean_env(DATABASE_URL=url, PLANBOT_LOG_FORMAT="text"), cwd=tmp_path
     )
     for done in (upgraded, listed):
         assert done.returncode == 0, done.stderr
@@ -246,14 +262,15 @@ def test_a_malformed_database_url_is_one_line_naming_it(
 
 
 @pytest.fixture(scope="module")
-def unreachable(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
+def unreachable(tmp_path_factory: pytest.TempPathFactory) -> Result:
     """`planbot db upgrade` with a password in DATABASE_URL and no server behind it."""
     url = f"postgresql://postgres:{PASSWORD}@127.0.0.1:1/test"
-    return planbot(clean_env(DATABASE_URL=url), tmp_path_factory.mktemp("down"), "db", "upgrade")
+    env, cwd = clean_env(DATABASE_URL=url), tmp_path_factory.mktemp("down")
+    return asyncio.run(run_planbot("db", "upgrade", env=env, cwd=cwd))
 
 
 def test_an_unreachable_database_never_shows_the_password(
-    unreachable: subprocess.CompletedProcess[str],
+    unreachable: Result,
 ) -> None:
     assert unreachable.returncode != 0
     assert "127.0.0.1" in unreachable.stderr  # it does say where it could not connect
@@ -261,7 +278,7 @@ def test_an_unreachable_database_never_shows_the_password(
 
 
 def test_an_unreachable_database_is_one_clear_line(
-    unreachable: subprocess.CompletedProcess[str],
+    unreachable: Result,
 ) -> None:
     said = unreachable.stdout + unreachable.stderr
     assert "Traceback" not in said
@@ -301,6 +318,17 @@ def test_an_unreachable_database_is_one_clear_line(
             "SECRETPART",
         ),
         ("posting to https://hooks.slack.com/commands/T0/1/SECRETPART failed", "SECRETPART"),
+        # Whatever the host: GovSlack's, a proxy's, and Slack's paths on any host — written
+        # out, JSON-escaped and URL-encoded.
+        ("POST https://hooks.slack-gov.com/commands/T0/1/SECRETPART - 500", "SECRETPART"),
+        (
+            '{"url": "https:\\/\\/hooks.slack-gov.com\\/actions\\/T0\\/1\\/SECRETPART"}',
+            "SECRETPART",
+        ),
+        ("u=https%3A%2F%2Fhooks.slack-gov.com%2Factions%2FT0%2F1%2FSECRETPART&x=1", "SECRETPART"),
+        ("via https://slack-egress.city.gov/commands/T0CITY/1234/SECRETPART now", "SECRETPART"),
+        ("via http://127.0.0.1:8080/actions/E0GRID/99/SECRETPART", "SECRETPART"),
+        ("hook https://hooks.dev.slack.com/services/T0/B0/SECRETPART", "SECRETPART"),
     ],
 )
 def test_redact_secrets_hides_tokens_and_url_passwords(text: str, secret: str) -> None:
@@ -324,6 +352,8 @@ def test_redact_secrets_keeps_what_is_around_a_secret() -> None:
         "database sqlite:///var/lib/planbot/planbot.db: upgrading schema",
         "database postgresql://postgres@127.0.0.1:5432/test: upgrading schema",
         "see https://api.slack.com/methods/chat.postMessage#errors",
+        "calling http://127.0.0.1:8080/api/chat.postMessage",
+        "docs at https://docs.slack.dev/interactivity/handling-user-interaction",
         "mail budget@hartford.gov or ssh deploy@host:22",
         "the xoxb prefix marks a bot token; xox alone is nothing",
         "🔥 Fire: 3 at risk · مرحبا · <!channel> &lt;",

@@ -14,7 +14,7 @@ from handlers.context import PlanContext
 from handlers.messages.digest import DigestMessages, render_digest
 from handlers.people import PeopleNames
 from models.db import session_scope
-from models.digest import (
+from models.digest_content import (
     DigestContent,
     DigestFigures,
     digest_content,
@@ -22,7 +22,7 @@ from models.digest import (
     previous_digest_time,
 )
 from models.periods import local_now
-from models.plans import active_plan
+from models.plans import active_plan_id
 
 if TYPE_CHECKING:
     from handlers.messages.chart import DigestCharts
@@ -71,20 +71,19 @@ async def digest_for(
     drawing: asyncio.Future[DigestCharts] | None = None
     try:
         async with session_scope(ctx.engine) as session:
-            plan = await active_plan(session)
-            assert plan.id is not None
+            plan_id = await active_plan_id(session)
             since = (
                 await previous_digest_time(session, channel, week_of(now, ctx.timezone))
                 if channel
                 else None
             )
-            figures = await digest_figures(session, plan.id, period)
+            figures = await digest_figures(session, plan_id, period)
             if charts:
                 drawing = asyncio.ensure_future(asyncio.to_thread(_draw, figures, period))
             content = await digest_content(
-                session, plan.id, period, since=since, now=now, figures=figures
+                session, plan_id, period, since=since, now=now, figures=figures
             )
-        named = [owner for department in content.missing.missing for owner in department.owners]
+        named = [owner for department in content.response.missing for owner in department.owners]
         named += [change.author for change in content.changes if change.author]
         people = await names.names(client, named)
         messages = render_digest(content, people, timezone=ctx.timezone, preview=preview)

@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers.channels import post_joining
 from handlers.context import PlanContext
-from handlers.digest import digest_for, week_of
+from handlers.digest_build import digest_for, week_of
 from handlers.people import PeopleNames
+from jobs.delivery import (
+    SharedPace,
+    careful_client,
+    claim_or_take_over,
+    deliver,
+    holder,
+    keep_leases,
+)
 from jobs.failures import POST_FAILURES, describe
 from jobs.posted import find_posted, post_metadata
 from models.db import session_scope
-from models.digest import claim_digest, finish_digest
+from models.digest_content import claim_digest, finish_digest
+from models.tables import Digest
 
 if TYPE_CHECKING:
     from handlers.messages.chart import DigestCharts
@@ -24,11 +35,19 @@ log = logging.getLogger(__name__)
 DIGEST_EVENT = "planbot_digest"
 
 
+class DigestOutcome(StrEnum):
+    POSTED = "posted"
+    ALREADY = "already"  # posted earlier this week
+    IN_PROGRESS = "in_progress"  # another process holds the week's claim right now
+    NO_CHANNEL = "no_channel"  # PLANBOT_DIGEST_CHANNEL is not set
+    FAILED = "failed"  # Slack refused or was unreachable: the next run tries again
+
+
 @dataclass
 class DigestRun:
     channel: str | None
     week: str
-    outcome: str  # posted, already, no_channel, failed
+    outcome: DigestOutcome
     ts: str | None = None
     thread_messages: int = 0
     error: str | None = None
@@ -43,30 +62,47 @@ async def post_weekly_digest(
     week = week_of(now, ctx.timezone)
     channel = ctx.digest_channel
     if channel is None:
-        return DigestRun(None, week, "no_channel")
+        return DigestRun(None, week, DigestOutcome.NO_CHANNEL)
+    me = holder(ctx)
     async with session_scope(ctx.engine) as session:
-        claim = await claim_digest(session, channel, week, now)
-    if claim is None:
-        return DigestRun(channel, week, "already")
-    try:
-        built = await digest_for(ctx, client, names, preview=False, channel=channel, charts=True)
-        messages = built.messages
-        ts = (
-            await find_posted(client, channel, DIGEST_EVENT, {"week": week})
-            if claim.attempts > 1
-            else None
+        claim, held = await claim_or_take_over(
+            session,
+            lambda: claim_digest(session, channel, week, now, me),
+            Digest,
+            {"channel_id": channel, "week": week},
+            now,
         )
-        if ts is None:
-            answer = await client.chat_postMessage(
-                channel=channel,
-                text=messages.main.text,
-                blocks=messages.main.blocks,
-                metadata=post_metadata(DIGEST_EVENT, {"week": week}),
-                unfurl_links=False,
-                unfurl_media=False,
+    if claim is None:
+        if held is not None:
+            return DigestRun(channel, week, DigestOutcome.IN_PROGRESS, error=f"by {held.holder}")
+        return DigestRun(channel, week, DigestOutcome.ALREADY)
+    careful = careful_client(client)
+    pace = SharedPace(ctx.engine, ctx.posts_per_second)
+    try:
+        async with keep_leases(ctx, me):
+            built = await digest_for(
+                ctx, client, names, preview=False, channel=channel, charts=True
             )
-            ts = str(answer["ts"])
-            for part in messages.thread:
+            messages = built.messages
+
+            async def post() -> Any:
+                return await post_joining(
+                    careful,
+                    channel,
+                    text=messages.main.text,
+                    blocks=messages.main.blocks,
+                    metadata=post_metadata(DIGEST_EVENT, {"week": week}),
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
+
+            async def find() -> str | None:
+                return await find_posted(client, channel, DIGEST_EVENT, {"week": week})
+
+            found = await find() if claim.attempts > 1 else None
+            ts = found or (await deliver(pace, channel, post, find))[0]
+            # A digest found in the channel had its thread posted with it.
+            for part in [] if found else messages.thread:
                 await client.chat_postMessage(
                     channel=channel,
                     thread_ts=ts,
@@ -81,11 +117,11 @@ async def post_weekly_digest(
         log.warning("digest for %s failed: %s", week, error)
         async with session_scope(ctx.engine) as session:
             await finish_digest(session, claim.id, message_ts=None, now=ctx.now(), error=error)
-        return DigestRun(channel, week, "failed", error=error)
+        return DigestRun(channel, week, DigestOutcome.FAILED, error=error)
     if built.charts is not None:
         await _upload_charts(client, channel, ts, built.charts, week)
     log.info("digest for week of %s posted in %s", week, channel)
-    return DigestRun(channel, week, "posted", ts, len(messages.thread))
+    return DigestRun(channel, week, DigestOutcome.POSTED, ts, len(messages.thread))
 
 
 async def _upload_charts(

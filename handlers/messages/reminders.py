@@ -1,0 +1,86 @@
+"""Block Kit for reminders: in the prompt's thread and by direct message, to a department that
+has not answered yet. No SQL and no Slack calls here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from handlers.messages.layout import (
+    Message,
+    People,
+    message,
+    month_name,
+    plan_name,
+    section,
+)
+from handlers.messages.prompt import due_words, mentions, prompt_buttons
+from handlers.messages.text import escape
+from models.cycle import DepartmentState
+
+_ORDINALS = {1: "Reminder", 2: "Second reminder", 3: "Third reminder"}
+_ONE_CLICK = "one click on *No change* is enough if nothing moved."
+_MOST_NAMED = 5
+
+
+def _still_open(state: DepartmentState, due: datetime | None) -> str:
+    shown = f"{plan_name(state.name)}'s {month_name(state.period)} update is still open"
+    return shown + (f", due by *{due_words(due)}*" if due is not None else "")
+
+
+def _numbers_owed(state: DepartmentState) -> str:
+    """' — still needed: a number for 311 response time and Potholes filled (…)', or ''."""
+    owed = state.measures_without_number
+    if not owed:
+        return ""
+    names = [escape(m.name) for m in owed[:_MOST_NAMED]]
+    if len(owed) > _MOST_NAMED:
+        names.append(f"{len(owed) - _MOST_NAMED} more")
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return (
+        f"; still needed: a number for {listed} (Submit update, or reply in the thread "
+        f"as `{escape(owed[0].key)} <number>`)"
+    )
+
+
+def _ask(state: DepartmentState) -> str:
+    """What the lead is asked for: the click for initiatives, and any number still owed."""
+    owed = _numbers_owed(state)
+    if not owed:
+        return _ONE_CLICK
+    if state.reported:
+        return "S" + owed.removeprefix("; s") + "."
+    return _ONE_CLICK.removesuffix(".") + owed.replace("; still", ". Still", 1) + "."
+
+
+def render_reminder(
+    state: DepartmentState, ordinal: int, people: People, *, due: datetime | None = None
+) -> Message:
+    """Posted in the prompt's thread while the department has not answered, or still owes a
+    measure's number; `due` is the period's close."""
+    lead = _ORDINALS.get(ordinal, f"Reminder {ordinal}")
+    owners = f"{mentions(state, people)}, " if state.owners else ""
+    shown = f"{lead}: {owners}{_still_open(state, due)} — {_ask(state)}"
+    return message(
+        f"{escape(state.name)}: your {month_name(state.period)} update is still open",
+        [section(shown), prompt_buttons(state.key, state.period)],
+    )
+
+
+def _link(url: str) -> str | None:
+    """A Slack link to `url`, or None when it would not survive as one."""
+    if not url.startswith(("https://", "http://")) or any(c in url for c in "|<> \n"):
+        return None
+    return f"<{url.replace('&', '&amp;')}|the prompt>"
+
+
+def render_reminder_dm(
+    state: DepartmentState, permalink: str | None, *, due: datetime | None = None
+) -> Message:
+    """A direct message to an owner who has not answered: the same ask, with the buttons."""
+    link = _link(permalink) if permalink else None
+    where = f"Reply in the thread of {link}, or use" if link else "Use"
+    shown = f"{_still_open(state, due)}.\n{where} the buttons below — {_ask(state)}"
+    return message(
+        f"{escape(state.name)}: your {month_name(state.period)} update is still open",
+        [section(shown), prompt_buttons(state.key, state.period)],
+    )

@@ -1,0 +1,128 @@
+"""Each click and each form submission is recorded once: the same signed request delivered twice
+(a replay, a retry) gets the same answer and writes nothing more; a double click on "No change"
+says nothing new; two different answers are both recorded."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlmodel import select
+
+from bot import slack_requests
+from bot.workspace import Workspace
+from handlers.ids import ActionId
+from handlers.reading.buttons import prompt_value
+from jobs.prompts import post_monthly_prompts
+from models.db import session_scope
+from models.tables import Update
+from tests.helpers import (
+    ADMIN,
+    CHIEF,
+    NOW,
+    PEOPLE,
+    PERIOD,
+    chosen,
+    opened_form,
+    own,
+    reported_before,
+    typed_note,
+)
+
+UPDATES = "C0UPDATES"
+
+
+@pytest.fixture
+async def fire(database_url: str, hartford: int) -> AsyncIterator[tuple[Workspace, str]]:
+    async with Workspace(
+        database_url, admins=(ADMIN,), users=PEOPLE, updates_channel=UPDATES, now=lambda: NOW
+    ) as ws:
+        await own(ws, "fire", CHIEF)
+        await reported_before(ws, "fire", 1, "2026-09", "on_track")
+        run = await post_monthly_prompts(ws.ctx, ws.app.client, PERIOD)
+        assert run.posted == ["fire"]
+        yield ws, str(ws.slack.calls_to("chat.postMessage")[0].response["ts"])
+
+
+async def reported(ws: Workspace) -> list[Update]:
+    """Updates for the period written through Slack."""
+    async with session_scope(ws.engine) as session:
+        rows = await session.exec(
+            select(Update).where(Update.period == PERIOD, Update.source.not_in(("import", "plan")))
+        )
+        return list(rows.all())
+
+
+def no_change(ws: Workspace, ts: str) -> slack_requests.SignedRequest:
+    return slack_requests.block_action(
+        ws.signing_secret,
+        user_id=CHIEF,
+        action_id=ActionId.NO_CHANGE,
+        value=prompt_value("fire", PERIOD),
+        response_url=ws.slack.response_url("no-change"),
+        channel_id=UPDATES,
+        message_ts=ts,
+    )
+
+
+async def answers(ws: Workspace, count: int) -> list[dict]:
+    await ws.slack.wait_for("response:no-change", count=count)
+    return [c.args for c in ws.slack.responses if c.method == "response:no-change"]
+
+
+async def test_a_replayed_no_change_is_recorded_once_and_answered_again(
+    fire: tuple[Workspace, str],
+) -> None:
+    ws, ts = fire
+    click = no_change(ws, ts)
+    assert (await ws.send(click)).status_code == 200
+    first = await answers(ws, 1)
+    rows = await reported(ws)
+    # The prompt is refreshed after the answer: wait for it rather than race it.
+    refreshes = len(await ws.slack.wait_for("chat.update"))
+    assert rows and refreshes == 1
+    assert (await ws.send(click)).status_code == 200  # the very same signed request again
+    second = await answers(ws, 2)
+    assert second[1] == first[0]  # the same answer
+    assert [u.id for u in await reported(ws)] == [u.id for u in rows]  # nothing more stored
+    assert len(ws.slack.calls_to("chat.update")) == refreshes  # the prompt not refreshed again
+
+
+async def test_a_double_click_on_no_change_says_nothing_new(fire: tuple[Workspace, str]) -> None:
+    ws, ts = fire
+    assert (await ws.send(no_change(ws, ts))).status_code == 200
+    await answers(ws, 1)
+    rows = await reported(ws)
+    assert (await ws.send(no_change(ws, ts))).status_code == 200  # a second click of its own
+    await answers(ws, 2)
+    assert len(await reported(ws)) == len(rows)
+
+
+async def test_a_form_submitted_twice_is_recorded_once(fire: tuple[Workspace, str]) -> None:
+    ws, _ = fire
+    view = await opened_form(ws, CHIEF)
+    values = {"status-1": chosen("at_risk"), "note-1": typed_note("waiting on the union")}
+    request = slack_requests.view_submission(
+        ws.signing_secret, user_id=CHIEF, view=view, values=values
+    )
+    first = await ws.send(request)
+    assert first.status_code == 200, first.text
+    rows = await reported(ws)
+    assert [(u.status, u.note) for u in rows] == [("at_risk", "waiting on the union")]
+    refreshes = len(await ws.slack.wait_for("chat.update"))  # refreshed after the form closed
+    again = await ws.send(request)
+    assert again.status_code == 200 and again.content == first.content
+    assert len(await reported(ws)) == 1
+    assert len(ws.slack.calls_to("chat.update")) == refreshes
+
+
+async def test_two_submissions_of_their_own_are_both_recorded(
+    fire: tuple[Workspace, str],
+) -> None:
+    ws, _ = fire
+    for note in ("first thought", "second thought"):
+        view = await opened_form(ws, CHIEF)  # each opened form is a view of its own
+        await ws.submit(
+            view, {"status-1": chosen("on_track"), "note-1": typed_note(note)}, user=CHIEF
+        )
+    assert [u.note for u in await reported(ws)] == ["first thought", "second thought"]
