@@ -1000,6 +1000,7 @@ class SlackStandin:
             "name": str(args["filename"]),
             "title": str(args["filename"]),
             "size": _int(args["length"], 0),
+            "alt_txt": str(args.get("alt_txt") or ""),
         }
         return _ok(upload_url=f"{self.origin}/upload/{file_id}", file_id=file_id)
 

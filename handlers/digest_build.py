@@ -77,11 +77,19 @@ async def digest_for(
                 if channel
                 else None
             )
-            figures = await digest_figures(session, plan_id, period)
+            figures = await digest_figures(
+                session, plan_id, period, since=since, start_month=ctx.fiscal_year_start
+            )
             if charts:
                 drawing = asyncio.ensure_future(asyncio.to_thread(_draw, figures, period))
             content = await digest_content(
-                session, plan_id, period, since=since, now=now, figures=figures
+                session,
+                plan_id,
+                period,
+                since=since,
+                now=now,
+                figures=figures,
+                start_month=ctx.fiscal_year_start,
             )
         named = [owner for department in content.response.missing for owner in department.owners]
         named += [change.author for change in content.changes if change.author]

@@ -128,22 +128,28 @@ async def _upload_charts(
     client: AsyncWebClient, channel: str, ts: str, charts: DigestCharts, week: str
 ) -> None:
     """The charts go in the digest's thread; the digest stands without them if this fails."""
-    try:
-        await client.files_upload_v2(
-            channel=channel,
-            thread_ts=ts,
-            file_uploads=[
-                {
-                    "content": charts.by_goal,
-                    "filename": f"plan-status-by-goal-{week}.png",
-                    "title": charts.by_goal_title,
-                },
-                {
-                    "content": charts.trend,
-                    "filename": f"plan-status-trend-{week}.png",
-                    "title": charts.trend_title,
-                },
-            ],
+    uploads: list[dict[str, Any]] = [
+        {
+            "content": charts.by_goal,
+            "filename": f"plan-status-by-goal-{week}.png",
+            "title": charts.by_goal_title,
+        },
+        {
+            "content": charts.trend,
+            "filename": f"plan-status-trend-{week}.png",
+            "title": charts.trend_title,
+        },
+    ]
+    if charts.measures is not None:
+        uploads.append(
+            {
+                "content": charts.measures,
+                "filename": f"plan-measures-off-target-{week}.png",
+                "title": charts.measures_title,
+                "alt_txt": charts.measures_alt,
+            }
         )
+    try:
+        await client.files_upload_v2(channel=channel, thread_ts=ts, file_uploads=uploads)
     except POST_FAILURES as exc:
         log.warning("digest charts for %s were not uploaded: %s", week, type(exc).__name__)

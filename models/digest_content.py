@@ -4,7 +4,7 @@ needs attention, who is missing. Plain results; the Block Kit is built in handle
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.attention import AttentionItem, ItemRef, plan_attention
 from models.cycle import Holder, claim_for_posting
+from models.measure_status import SEVERITY, Judged, MeasureStatus, due_periods, worse
+from models.measures import MeasureView, measure_views
 from models.periods import parse_period, recent_periods
 from models.queries import (
     DepartmentRef,
@@ -30,6 +32,9 @@ from models.status import Status
 from models.tables import Department, Digest, Initiative, InitiativeGoal, PostState, Source, Update
 
 TREND_PERIODS = 6
+# A measure's figures are read for a year: its trend, its year to date, a quarterly measure's
+# last quarters.
+MEASURE_MONTHS = 12
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,80 @@ class Change:
     after: Status
     author: str
     received_at: datetime
+
+
+@dataclass(frozen=True)
+class MeasureAttention:
+    """A measure the digest lists: Missed, or worse than at the previous digest and not Met."""
+
+    measure: MeasureView
+    judged: Judged  # as it stands at the open period (at its last figure)
+    before: Judged | None  # as it stood at the previous digest; None: no figure then, or none
+    series: list[Judged]  # its figure against target in the year read, oldest first
+
+    @property
+    def got_worse(self) -> bool:
+        return worse(self.before, self.judged, self.measure.direction)
+
+    @property
+    def shortfall(self) -> float:
+        """How far the figure is from its target, as a share of the target (0 when unknown)."""
+        figure, target = self.judged.figure, self.judged.target
+        if figure is None or target is None or target == 0:
+            return 0.0
+        return abs(figure - target) / abs(target)
+
+
+@dataclass(frozen=True)
+class MeasureDigest:
+    """The plan's measures as the digest reads them."""
+
+    count: int  # the plan's measures (0: the digest says nothing about measures)
+    attention: list[MeasureAttention]  # worst first
+    periods: list[str]  # the months read, oldest first, ending with the open one
+
+
+NO_MEASURES = MeasureDigest(0, [], [])
+
+
+async def measure_digest(
+    session: AsyncSession,
+    plan_id: int,
+    period: str,
+    *,
+    since: datetime | None,
+    start_month: int,
+) -> MeasureDigest:
+    """The measures needing attention at the open `period`: Missed, or Near and worse than they
+    stood at the previous digest (`since`). Missed first, then Near; the furthest from target
+    first within each. One statement for a plan without measures, four with them."""
+    periods = recent_periods(period, MEASURE_MONTHS)
+    views = await measure_views(
+        session, plan_id, periods, start_month=start_month, details=False, then=since
+    )
+    if not views:
+        return NO_MEASURES
+    found = []
+    for view in views:
+        judged = view.status(period, start_month)
+        before = view.status_then(period, start_month) if since is not None else None
+        entry = MeasureAttention(view, judged, before, _series(view, periods, start_month))
+        if judged.status is MeasureStatus.MISSED or (
+            judged.status is MeasureStatus.NEAR and entry.got_worse
+        ):
+            found.append(entry)
+    rank = {s: i for i, s in enumerate(SEVERITY)}
+    found.sort(key=lambda a: (rank[a.judged.status], -a.shortfall, a.measure.position))
+    return MeasureDigest(len(views), found, periods)
+
+
+def _series(view: MeasureView, periods: list[str], start_month: int) -> list[Judged]:
+    """The measure judged at each period it is due in and has a figure for."""
+    return [
+        view.judged(p, start_month)
+        for p in due_periods(view.rule.frequency, periods, start_month)
+        if p in view.values
+    ]
 
 
 @dataclass(frozen=True)
@@ -54,6 +133,7 @@ class DigestContent:
     response: ResponseRate  # who reported for the period, and who did not
     trend: list[tuple[str, StatusCounts]]  # the last periods, oldest first
     until: datetime  # when it was drawn up: the week it covers ends here
+    measures: MeasureDigest = field(default=NO_MEASURES)
 
 
 async def previous_digest_time(
@@ -135,19 +215,30 @@ async def changes_since(
 
 @dataclass(frozen=True)
 class DigestFigures:
-    """The part of the digest its charts draw: status by goal, and the trend."""
+    """The part of the digest its charts draw: status by goal, the trend, and the measures
+    needing attention (against their targets)."""
 
     goals: GoalsOverview
     trend: list[tuple[str, StatusCounts]]  # the last periods, oldest first
+    measures: MeasureDigest = field(default=NO_MEASURES)
 
 
-async def digest_figures(session: AsyncSession, plan_id: int, period: str) -> DigestFigures:
+async def digest_figures(
+    session: AsyncSession,
+    plan_id: int,
+    period: str,
+    *,
+    since: datetime | None = None,
+    start_month: int = 7,
+) -> DigestFigures:
     """Queried first, so that the charts can be drawn while the rest of the digest is queried.
-    Four statements."""
+    Five statements (eight when the plan has measures). `since` is the previous digest, for
+    the measures that got worse; the fiscal year starts in `start_month`."""
     parse_period(period)
     goals = await goals_overview(session, plan_id, period)
     trend = await _trend(session, plan_id, recent_periods(period, TREND_PERIODS))
-    return DigestFigures(goals, trend)
+    measures = await measure_digest(session, plan_id, period, since=since, start_month=start_month)
+    return DigestFigures(goals, trend, measures)
 
 
 async def digest_content(
@@ -158,12 +249,15 @@ async def digest_content(
     since: datetime | None,
     now: datetime,
     figures: DigestFigures | None = None,
+    start_month: int = 7,
 ) -> DigestContent:
     """Everything the digest says. A fixed number of statements whatever the plan's size.
     `figures` are this plan's and period's `digest_figures`, when the caller has them already."""
     parse_period(period)
     if figures is None:
-        figures = await digest_figures(session, plan_id, period)
+        figures = await digest_figures(
+            session, plan_id, period, since=since, start_month=start_month
+        )
     response = await response_rate(session, plan_id, period)
 
     standing = await plan_attention(session, plan_id, period)
@@ -206,6 +300,7 @@ async def digest_content(
         response=response,
         until=now,
         trend=figures.trend,
+        measures=figures.measures,
     )
 
 

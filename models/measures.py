@@ -372,6 +372,9 @@ class MeasureView:
     sample: bool
     source_url: str | None
     aliases: tuple[str, ...] = ()
+    # Each period's latest value among those received by a moment in the past (measure_views'
+    # `then`): the measure as it stood then, for what changed since.
+    values_then: dict[str, float] = field(default_factory=dict)
 
     @property
     def direction(self) -> Direction:
@@ -394,6 +397,14 @@ class MeasureView:
         last = self.last_period(period, start_month)
         return self.judged(last if last is not None else period, start_month)
 
+    def status_then(self, period: str, start_month: int) -> Judged | None:
+        """The measure as it stood at `then` (see `values_then`), judged the way `status` is;
+        None when it had no figure yet."""
+        given = [p for p in self.values_then if p <= period]
+        if not given:
+            return None
+        return judge_period(self.rule, self.values_then, self.targets, max(given), start_month)
+
 
 async def measure_views(
     session: AsyncSession,
@@ -406,12 +417,14 @@ async def measure_views(
     measure_ids: Sequence[int] | None = None,
     start_month: int | None = None,
     details: bool = True,
+    then: datetime | None = None,
 ) -> list[MeasureView]:
     """The plan's measures (those serving a goal, owned by a department, or by id) with the
     actuals of `periods`, and of the fiscal year's months before them for year-to-date figures
     (from the fiscal year's start with `start_month`, else eleven months before: any start).
     Without `details`, only values are read (`latest` stays empty): what a long list needs.
-    Four statements, however many measures."""
+    With `then`, each view also holds its values as they stood at that moment (`values_then`),
+    read in the same pass. Four statements, however many measures."""
     chosen = select(col(Measure.id)).where(col(Measure.plan_id) == plan_id)
     if goal_id is not None:
         chosen = chosen.where(
@@ -454,6 +467,7 @@ async def measure_views(
             goal_links[measure_id].append(linked_goal)
     values: dict[int, dict[str, float]] = {i: {} for i in ids}
     latest: dict[int, dict[str, LatestActual]] = {i: {} for i in ids}
+    values_then: dict[int, dict[str, float]] = {i: {} for i in ids}
     if periods:
         first = min(periods)
         if start_month is not None:
@@ -471,6 +485,8 @@ async def measure_views(
                 if details
                 else []
             ),
+            # Compared in the database: its clock type, not Python's, decides what "by then" is.
+            *([(col(Actual.received_at) <= then).label("by_then")] if then is not None else []),
         ]
         # In the order of ix_actuals_latest: the last row of a measure's period is its value.
         actual_query = (
@@ -493,7 +509,9 @@ async def measure_views(
             if measure_id in values:
                 values[measure_id][period] = value
                 if details:
-                    latest[measure_id][period] = LatestActual(period, value, *row[3:])
+                    latest[measure_id][period] = LatestActual(period, value, *row[3:7])
+                if then is not None and row[-1]:
+                    values_then[measure_id][period] = value
     return [
         MeasureView(
             id=stored_id(m.id),
@@ -516,6 +534,7 @@ async def measure_views(
             sample=m.sample,
             source_url=m.source_url,
             aliases=tuple(m.aliases),
+            values_then=values_then[stored_id(m.id)],
         )
         for m, dept_key, dept_name in found
     ]

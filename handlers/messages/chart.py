@@ -26,10 +26,13 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FixedLocator, MaxNLocator, PercentFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, PercentFormatter
 
-from models.digest_content import DigestFigures
+from handlers.messages.measure_words import number, plain_amount
+from models.digest_content import DigestFigures, MeasureAttention
+from models.measure_status import Aggregation
 from models.periods import period_label
 from models.queries import GoalLine, GoalRef, GoalsOverview, StatusCounts
 from models.status import DISPLAY_ORDER, Status, look
@@ -78,12 +81,16 @@ class _Style:
 
 @dataclass(frozen=True)
 class DigestCharts:
-    """The digest's two images, PNG bytes, with the titles they are uploaded under."""
+    """The digest's images, PNG bytes, with the titles they are uploaded under; the measures'
+    chart only when some measure is off target, with its alt text (the figures in words)."""
 
     by_goal: bytes
     by_goal_title: str
     trend: bytes
     trend_title: str
+    measures: bytes | None = None
+    measures_title: str = ""
+    measures_alt: str = ""
 
 
 TREND_TITLE = "Status at the end of each month"
@@ -92,8 +99,11 @@ _FADED = 0.45  # the opacity of the month still being reported
 
 
 def render_charts(figures: DigestFigures, period: str) -> DigestCharts:
-    """Both of the digest's charts for the open `period` (YYYY-MM)."""
+    """The digest's charts for the open `period` (YYYY-MM): status by goal, the trend, and the
+    measures off target against their targets when there are any."""
     label = period_label(period)
+    attention = figures.measures.attention
+    title = f"Measures off target — {label}"
     return DigestCharts(
         by_goal=render_status_by_goal(figures.goals, f"Status by goal — {label}"),
         by_goal_title=f"Status by goal, {label}",
@@ -104,6 +114,9 @@ def render_charts(figures: DigestFigures, period: str) -> DigestCharts:
             reporting=period,
         ),
         trend_title=f"{TREND_TITLE}, the last six months",
+        measures=render_measures_chart(attention, title) if attention else None,
+        measures_title=f"Measures off target against their targets, {label}",
+        measures_alt=measures_alt_text(attention, label) if attention else "",
     )
 
 
@@ -465,3 +478,182 @@ def render_trend(
         ax.set_yticks([])
         _empty_note(ax, "No updates yet" if periods else "No periods yet")
     return _png(figure)
+
+
+# --- measures off target: small multiples, the actual against the target ---------------------
+
+MAX_MEASURE_PANELS = 6  # two rows of three stay readable in a Slack preview
+ALT_TEXT = 1000  # Slack's limit for a file's alt text
+_PANEL_COLUMNS = 3
+_PANEL_WIDTH_IN = 3.6
+_PANEL_IN = 2.6  # a panel's height, its title included
+_PANEL_TITLE_IN = 0.6
+_PANEL_TOP_IN = 0.75  # the chart's title and key
+_MEASURE_LABEL_WIDTH = 30
+_ACTUAL = "#1f1f1f"
+_TARGET = "#5f5f5f"
+
+
+def render_measures_chart(attention: Sequence[MeasureAttention], title: str) -> bytes:
+    """One small panel per measure off target (the first MAX_MEASURE_PANELS, worst first): its
+    figure each period as a solid line with dots, its target as a dashed line labelled with the
+    value, both in dark greys so that the chart reads in greyscale; each panel titled with the
+    measure's name, its status word and the direction that is better. Sums and averages are
+    drawn year to date, as they are judged. PNG bytes."""
+    shown, hidden = list(attention[:MAX_MEASURE_PANELS]), len(attention) - MAX_MEASURE_PANELS
+    columns = min(_PANEL_COLUMNS, max(len(shown), 1))
+    rows = -(-len(shown) // columns) if shown else 1
+    width_in = max(columns * _PANEL_WIDTH_IN, 6.0)
+    footnote_in = _FOOTNOTE_IN if hidden > 0 else 0.0
+    height_in = _PANEL_TOP_IN + rows * _PANEL_IN + footnote_in
+    figure = Figure(figsize=(width_in, height_in), dpi=DPI, facecolor="white")
+    figure.text(
+        0.2 / width_in,
+        1 - 0.15 / height_in,
+        _plain(title),
+        ha="left",
+        va="top",
+        fontsize=14,
+        fontweight="bold",
+        color=_INK,
+        fontfamily=FONT,
+    )
+    figure.legend(
+        handles=[
+            Line2D([], [], color=_ACTUAL, linewidth=2, marker="o", markersize=4, label="actual"),
+            Line2D([], [], color=_TARGET, linewidth=1.6, linestyle=(0, (5, 3)), label="target"),
+        ],
+        loc="upper left",
+        bbox_to_anchor=(0.2 / width_in, 1 - 0.48 / height_in),
+        ncol=2,
+        frameon=False,
+        prop={"family": FONT, "size": 10},
+        borderaxespad=0,
+        borderpad=0,
+    )
+    panel_width = width_in / columns
+    for index, item in enumerate(shown):
+        row, column = divmod(index, columns)
+        # Each panel: its title (up to three lines) above, the month labels below.
+        left_in = column * panel_width + 0.7
+        bottom_in = footnote_in + (rows - 1 - row) * _PANEL_IN + 0.35
+        ax = figure.add_axes(
+            (
+                left_in / width_in,
+                bottom_in / height_in,
+                (panel_width - 0.95) / width_in,
+                (_PANEL_IN - 0.35 - _PANEL_TITLE_IN) / height_in,
+            )
+        )
+        _measure_panel(ax, item)
+    if hidden > 0:
+        figure.text(
+            0.2 / width_in,
+            0.08 / height_in,
+            f"+{hidden} more measures off target: the digest lists them all",
+            ha="left",
+            va="bottom",
+            fontsize=9,
+            style="italic",
+            color=_MUTED,
+            fontfamily=FONT,
+        )
+    return _png(figure)
+
+
+def _measure_panel(ax: Axes, item: MeasureAttention) -> None:
+    view, judged = item.measure, item.judged
+    ax.tick_params(labelfontfamily=FONT, labelsize=8, colors=_MUTED, length=0)
+    ax.tick_params(labelcolor=_INK)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_color(_GRID)
+    ax.grid(axis="y", color=_GRID, linewidth=0.6)
+    ax.set_axisbelow(True)
+    name = "\n".join(textwrap.wrap(" ".join(view.name.split()), _MEASURE_LABEL_WIDTH)[:2])
+    ytd = view.rule.aggregation is not Aggregation.LATEST
+    ax.set_title(
+        _plain(
+            f"{name}\n{judged.status.word} · {view.direction.words}"
+            + (" · year to date" if ytd else "")
+        ),
+        loc="left",
+        fontsize=9,
+        color=_INK,
+        fontfamily=FONT,
+    )
+    series = [j for j in item.series if j.figure is not None]
+    if not series:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        _empty_note(ax, "No figures yet")
+        return
+    xs = list(range(len(series)))
+    figures = [j.figure for j in series if j.figure is not None]
+    ax.plot(xs, figures, color=_ACTUAL, linewidth=2, marker="o", markersize=4, zorder=3)
+    targets = [j.target for j in series]
+    known = [t for t in targets if t is not None]
+    if known:
+        # A step line: a target holds for its period (a new fiscal year may move it).
+        ax.step(
+            xs,
+            [float("nan") if t is None else t for t in targets],
+            where="mid",
+            color=_TARGET,
+            linewidth=1.6,
+            linestyle=(0, (5, 3)),
+            zorder=2,
+        )
+        last_target = next(t for t in reversed(targets) if t is not None)
+        ax.annotate(
+            _plain(f"target {plain_amount(last_target, view.unit)}"),
+            (xs[-1], last_target),
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=8,
+            color=_TARGET,
+            fontfamily=FONT,
+        )
+    ax.annotate(
+        _plain(plain_amount(figures[-1], view.unit)),
+        (xs[-1], figures[-1]),
+        xytext=(5, 0),
+        textcoords="offset points",
+        ha="left",
+        va="center",
+        fontsize=8,
+        fontweight="bold",
+        color=_ACTUAL,
+        fontfamily=FONT,
+    )
+    low, high = min([*figures, *known]), max([*figures, *known])
+    pad = (high - low) * 0.25 or abs(high) * 0.1 or 1.0
+    ax.set_ylim(low - pad, high + pad)
+    # Room on the right for the last figure's label, written beside its point.
+    ax.set_xlim(-0.5, max(len(xs) - 1, 3) + 0.4 + 0.12 * len(plain_amount(figures[-1], view.unit)))
+    step = max(1, -(-len(xs) // 4))
+    ticks = xs[::-1][::step][::-1]
+    ax.set_xticks(ticks, labels=[_short_period(series[i].period) for i in ticks])
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: number(v, whole=abs(v) >= 100)))
+
+
+def measures_alt_text(attention: Sequence[MeasureAttention], label: str) -> str:
+    """The chart in words, for a screen reader: each measure shown with its figure, target and
+    status; at most Slack's limit."""
+    said = []
+    for item in attention[:MAX_MEASURE_PANELS]:
+        view, judged = item.measure, item.judged
+        figure = plain_amount(judged.figure, view.unit)
+        target = plain_amount(judged.target, view.unit)
+        said.append(
+            f"{' '.join(view.name.split())}: {figure} against a target of {target} "
+            f"({judged.status.word}, {view.direction.words})"
+        )
+    text = f"Measures off target, {label}, each against its target. " + "; ".join(said) + "."
+    if len(attention) > MAX_MEASURE_PANELS:
+        text += f" {len(attention) - MAX_MEASURE_PANELS} more are listed in the digest."
+    return text if len(text) <= ALT_TEXT else text[: ALT_TEXT - 1] + "…"

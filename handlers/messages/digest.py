@@ -36,10 +36,12 @@ from handlers.messages.layout import (
     section,
     whole_line,
 )
+from handlers.messages.measures import SAMPLE_NOTE, attention_measure_line
 from handlers.messages.questions import attention_line, change_line, got_worse, worse_first
 from handlers.messages.text import escape, escaped_excerpt, excerpt
 from handlers.messages.words import counts_in_words, goal_line, missing_line, response_words
-from models.digest_content import DigestContent
+from models.digest_content import DigestContent, MeasureDigest
+from models.measure_status import MeasureStatus
 from models.periods import period_label
 from models.status import Status
 
@@ -49,6 +51,7 @@ __all__ = ["DigestMessages", "render_digest"]
 # rest continue in the thread. The main post may show fewer when Slack's limits say so.
 MAIN_WORSE = 5
 MAIN_SERIOUS = 5
+MAIN_MEASURES = 3
 MAIN_GOALS = 6
 # The first digest has no previous one to start from: it covers the week before it.
 FIRST_DIGEST_COVERS = timedelta(days=7)
@@ -96,10 +99,28 @@ def _covers(content: DigestContent, timezone: str) -> str:
 
 def _fallback(content: DigestContent, title: str) -> str:
     totals = content.totals
-    return (
+    text = (
         f"{escape(title)}: {response_words(content.response)}; "
         f"{totals[Status.OFF_TRACK]} off track, {totals[Status.AT_RISK]} at risk"
     )
+    missed = _missed(content.measures)
+    return f"{text}; {plural(missed, 'measure')} missed" if missed else text
+
+
+def _missed(measures: MeasureDigest) -> int:
+    return sum(1 for a in measures.attention if a.judged.status is MeasureStatus.MISSED)
+
+
+def _measures_title(measures: MeasureDigest) -> str:
+    """'*Measures off target* — 2 missed, 1 near target and worse; furthest from target
+    first'."""
+    missed = _missed(measures)
+    near = len(measures.attention) - missed
+    said = [f"{missed} missed"] if missed else []
+    if near:
+        said.append(f"{near} near target and worse")
+    order = "; furthest from target first" if len(measures.attention) > 1 else ""
+    return f"*Measures off target* — {', '.join(said)}{order}"
 
 
 def _more_in_thread(preview: bool) -> Callable[[str], Callable[[int], str]]:
@@ -191,6 +212,26 @@ def render_digest(
         )
     else:
         parts.append(section("*Most serious*\nNothing is off track or at risk. ✔"))
+
+    measures = content.measures
+    if measures.attention:
+        lines = [attention_measure_line(a, measures.periods, period) for a in measures.attention]
+        begin(
+            Continued("Measures off target", lines, 0, "\n"),
+            _measures_title(measures),
+            lines,
+            "measures off target",
+            MAIN_MEASURES,
+        )
+    elif measures.count:
+        parts.append(
+            section(
+                "*Measures*\nNo measure missed its target or got worse "
+                f"({plural(measures.count, 'measure')}). ✔"
+            )
+        )
+    if any(a.measure.sample for a in measures.attention):
+        parts.append(context(SAMPLE_NOTE))
 
     if main_goals:
         lines = [goal_line(g) for g in main_goals]

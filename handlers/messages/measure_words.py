@@ -25,7 +25,13 @@ def number(value: float, whole: bool = False) -> str:
 
 
 def amount(value: float | None, unit: str) -> str:
-    """A value in its unit: '71.5%', '$1,200', '2.4 days', '412' (a count), '–' for none."""
+    """A value in its unit, for mrkdwn: '71.5%', '$1,200', '2.4 days', '412' (a count), '–'
+    for none."""
+    return escape(plain_amount(value, unit))
+
+
+def plain_amount(value: float | None, unit: str) -> str:
+    """`amount` as plain text (a chart's labels, an image's alt text): nothing escaped."""
     if value is None:
         return "–"
     shown = number(value, whole=unit in ("count", "dollars"))
@@ -35,7 +41,7 @@ def amount(value: float | None, unit: str) -> str:
         return f"-${shown[1:]}" if shown.startswith("-") else f"${shown}"
     if unit == "count":
         return shown
-    return f"{shown} {escape(unit)}"
+    return f"{shown} {unit}"
 
 
 def unit_label(unit: str) -> str:

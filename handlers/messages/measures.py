@@ -31,6 +31,7 @@ from handlers.messages.measure_words import (
     sparkline,
 )
 from handlers.messages.text import escape, escaped_excerpt
+from models.digest_content import MeasureAttention
 from models.measure_status import (
     SEVERITY,
     Aggregation,
@@ -86,6 +87,23 @@ class MeasureBoard:
     @property
     def sample(self) -> bool:
         return any(v.sample for v in self.views)
+
+
+def attention_measure_line(a: MeasureAttention, periods: Sequence[str], period: str) -> str:
+    """A measure in the digest: '✗ Missed · *311 response time* · 3.1 days vs 2.5 target ·
+    ▃▄▆▇ ↓ · Public Works · was ≈ Near' — its month when its last figure is older than the
+    open period's, and how it stood at the previous digest when that was better."""
+    line = measure_line(a.measure, a.judged, periods)
+    if a.judged.period != period:
+        line += f" · {month_name(a.judged.period)}"
+    if a.measure.department_name:
+        line += f" · {escape(a.measure.department_name)}"
+    if a.before is not None and a.got_worse:
+        if a.before.status is not a.judged.status:
+            line += f" · was {a.before.status.label}"
+        else:
+            line += f" · worse than {amount(a.before.figure, a.measure.unit)}"
+    return line
 
 
 def counts_line(board: MeasureBoard) -> str:
