@@ -169,6 +169,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     actuals.add_argument("file", type=Path)
     actuals.set_defaults(run=_measures_load)
+    measures_export = measures.add_parser(
+        "export", help="every measure's figures against target, as open data (CSV or JSON)"
+    )
+    measures_export.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
+    measures_export.add_argument("--output", type=Path, help="write to FILE instead of stdout")
+    measures_export.add_argument(
+        "--period", help="only this period (YYYY-MM); default: every period up to the open one"
+    )
+    measures_export.set_defaults(run=_measures_export)
 
     tokens = commands.add_parser("tokens", help="API tokens for POST /api/measures").add_subparsers(
         metavar="ACTION"
@@ -354,9 +363,14 @@ def _plan_export(settings: Settings, args: argparse.Namespace) -> int:
 
     _prepare_database(settings)
     text = _on_database(settings, go)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-        err.print(f"Wrote {args.output}.", highlight=False)
+    return _write_out(text, args.output)
+
+
+def _write_out(text: str, output: Path | None) -> int:
+    """An export to its file, or to standard output."""
+    if output:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"Wrote {output}.", highlight=False)
     else:
         sys.stdout.write(text)
     return 0
@@ -630,6 +644,38 @@ def _measures_load(settings: Settings, args: argparse.Namespace) -> int:
         markup=False,
     )
     return 0
+
+
+def _measures_export(settings: Settings, args: argparse.Namespace) -> int:
+    """Every measure's figures judged against target, with the fields KPI records use."""
+    from models.export import MeasureExportRow, measure_export_rows
+
+    only = args.period is not None
+    period = parse_period(args.period) if only else open_period(settings.timezone)
+
+    async def go(engine: AsyncEngine) -> str:
+        async with session_scope(engine) as session:
+            plan_id = await active_plan_id(session)
+            rows = await measure_export_rows(
+                session,
+                plan_id,
+                period,
+                start_month=settings.fiscal_year_start,
+                only_period=only,
+            )
+        if not rows:
+            err.print(
+                "planbot: no measure figures to export"
+                + (f" for {period}" if only else "")
+                + " (measures are defined with `planbot measures define`)",
+                highlight=False,
+                markup=False,
+            )
+        return render_export(rows, args.format, MeasureExportRow)
+
+    _prepare_database(settings)
+    text = _on_database(settings, go)
+    return _write_out(text, args.output)
 
 
 def _tokens_create(settings: Settings, args: argparse.Namespace) -> int:

@@ -8,8 +8,9 @@ import csv
 import io
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -18,7 +19,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.planfile import slug
 from models.queries import dialect_of, initiative_rows
 from models.status import Status, look
-from models.tables import Department, Goal, Initiative, InitiativeGoal, Plan
+from models.tables import (
+    Actual,
+    Department,
+    Goal,
+    Initiative,
+    InitiativeGoal,
+    Measure,
+    Plan,
+)
 
 EXPORT_FORMATS = ("csv", "json")
 
@@ -110,20 +119,142 @@ def _cell(value: object) -> object:
     return value
 
 
-def to_csv(rows: list[ExportRow]) -> str:
+def to_csv(rows: Sequence[Any], row_type: type[Any] = ExportRow) -> str:
+    """Rows (dataclasses of `row_type`) as CSV with a header, every cell safe to open in a
+    spreadsheet."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(ExportRow.__dataclass_fields__))
+    writer = csv.DictWriter(buffer, fieldnames=[f.name for f in fields(row_type)])
     writer.writeheader()
     for row in rows:
         writer.writerow({k: _cell(v) for k, v in asdict(row).items()})
     return buffer.getvalue()
 
 
-def to_json(rows: list[ExportRow]) -> str:
+def to_json(rows: Sequence[Any]) -> str:
     return json.dumps([asdict(row) for row in rows], ensure_ascii=False, indent=2) + "\n"
 
 
-def render_export(rows: list[ExportRow], fmt: str) -> str:
+def render_export(rows: Sequence[Any], fmt: str, row_type: type[Any] = ExportRow) -> str:
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown format {fmt!r}: use csv or json")
-    return to_csv(rows) if fmt == "csv" else to_json(rows)
+    return to_csv(rows, row_type) if fmt == "csv" else to_json(rows)
+
+
+# --- measures ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeasureExportRow:
+    """One measure in one period, named as performance records name them (the US Commerce
+    Department's KPI records: indicator, unit, direction, fiscal year, period, actual, target,
+    status), so that a city's open-data team recognises the columns."""
+
+    indicator: str  # the measure's name
+    indicator_key: str
+    unit: str
+    direction: str  # "higher is better" / "lower is better"
+    frequency: str  # monthly, quarterly, annual
+    fiscal_year: str  # "FY2027"
+    period: str  # YYYY-MM
+    actual: float | None  # the period's value (empty when none came)
+    year_to_date: float | None  # what is judged for sums and averages; empty for the others
+    target: float | None  # what the figure is judged against (year to date, pro rata, for sums)
+    status: str  # as people read it: "Met", "Near", "Missed", "No data", "No target"
+    status_key: str  # as programs read it: met, near, missed, no_data, no_target
+    goal: str  # goal keys separated by ";"
+    department: str
+    department_key: str
+    note: str
+    source: str  # form, thread, file, api, fetch, import (sample data)
+    sample: bool  # made-up figures shipped for trying Plan Bot, never a city's own
+    updated_at: str  # ISO 8601, UTC
+
+
+def _rounded(value: float | None) -> float | None:
+    """A computed figure (a pro rata target, an average) without float noise: 104.1667."""
+    return None if value is None else round(value, 4)
+
+
+async def measure_export_rows(
+    session: AsyncSession,
+    plan_id: int,
+    period: str,
+    *,
+    start_month: int,
+    only_period: bool = False,
+) -> list[MeasureExportRow]:
+    """Every measure's figures up to `period`: one row per period it has a value for, oldest
+    first, measure by measure. With `only_period`, one row per measure due in `period`, with no
+    figure ("No data") where none came. Five statements."""
+    from models.measure_status import fiscal_label
+    from models.measures import measure_views
+    from models.periods import recent_periods
+
+    first = (
+        await session.exec(
+            select(sa.func.min(col(Actual.period)))
+            .join(Measure, col(Measure.id) == col(Actual.measure_id))
+            .where(col(Measure.plan_id) == plan_id, col(Actual.period) <= period)
+        )
+    ).one()
+    span = 1 if only_period or first is None else _months(first, period) + 1
+    periods = recent_periods(period, span)
+    views = await measure_views(session, plan_id, periods, start_month=start_month)
+    if not views:
+        return []
+    # In the plan's order of goals, as the initiatives' export lists them.
+    goals = (
+        await session.exec(
+            select(col(Goal.id), col(Goal.key))
+            .where(col(Goal.plan_id) == plan_id)
+            .order_by(col(Goal.position))
+        )
+    ).all()
+    rows = []
+    for view in views:
+        wanted = (
+            [period]
+            if only_period and view.due(period, start_month)
+            else []
+            if only_period
+            else [p for p in periods if p in view.values]
+        )
+        for p in wanted:
+            judged = view.judged(p, start_month)
+            latest = view.latest.get(p)
+            ytd = view.rule.aggregation.value != "latest"
+            rows.append(
+                MeasureExportRow(
+                    indicator=view.name,
+                    indicator_key=view.key,
+                    unit=view.unit,
+                    direction=view.direction.words,
+                    frequency=view.rule.frequency.value,
+                    fiscal_year=fiscal_label(p, start_month),
+                    period=p,
+                    actual=judged.actual,
+                    year_to_date=_rounded(judged.figure) if ytd else None,
+                    target=_rounded(judged.target),
+                    status=judged.status.word,
+                    status_key=judged.status.value,
+                    goal=";".join(key for goal_id, key in goals if goal_id in view.goal_ids),
+                    department=view.department_name or "",
+                    department_key=view.department_key or "",
+                    note=latest.note if latest else "",
+                    source=latest.source if latest else "",
+                    sample=view.sample,
+                    updated_at=latest.received_at.isoformat() if latest else "",
+                )
+            )
+    return rows
+
+
+def _months(first: str, last: str) -> int:
+    """Months from `first` to `last` (YYYY-MM), 0 when the same."""
+    (y1, m1), (y2, m2) = (map(int, first.split("-")), map(int, last.split("-")))
+    return max(0, (y2 - y1) * 12 + m2 - m1)
+
+
+def measures_filename(plan: Plan, period: str, fmt: str = "csv") -> str:
+    """'city-of-hartford-…-measures-2026-10.csv', named as `export_filename` names the plan's."""
+    return export_filename(plan, period, fmt).replace(f"-status-{period}.", f"-measures-{period}.")

@@ -55,7 +55,16 @@ from models.attention import Which, attention_by_goal
 from models.cycle import failed_prompts
 from models.db import session_scope
 from models.digest_content import changes_since, last_digest_time
-from models.export import authors, export_filename, export_rows, to_csv, with_names
+from models.export import (
+    MeasureExportRow,
+    authors,
+    export_filename,
+    export_rows,
+    measure_export_rows,
+    measures_filename,
+    to_csv,
+    with_names,
+)
 from models.lookup import Directory, Resolution, load_directory, normalise
 from models.measures import find_measure, measure_names, measure_views
 from models.periods import period_label, recent_periods
@@ -586,21 +595,43 @@ async def export_for(
     ctx: PlanContext, client: AsyncWebClient, user_id: str, names: PeopleNames
 ) -> None:
     """The latest status of every initiative, as a CSV file in a direct message: statuses in
-    words and people by name, a file a city can publish as it is."""
+    words and people by name, a file a city can publish as it is. When the plan has measures,
+    a second file has every measure's figures against target."""
     period = ctx.open_period()
     async with session_scope(ctx.engine) as session:
         plan = await active_plan(session)
         assert plan.id is not None
         rows = await export_rows(session, plan.id, period)
+        measures = await measure_export_rows(
+            session, plan.id, period, start_month=ctx.fiscal_year_start
+        )
         filename = export_filename(plan, period)
+        measures_file = measures_filename(plan, period)
     rows = with_names(rows, await names.plain_names(client, authors(rows)))
+    label = period_label(period)
+    uploads: list[dict[str, Any]] = [
+        {
+            "content": to_csv(rows).encode("utf-8"),
+            "filename": filename,
+            "title": f"Plan status, {label}",
+        }
+    ]
+    if measures:
+        uploads.append(
+            {
+                "content": to_csv(measures, MeasureExportRow).encode("utf-8"),
+                "filename": measures_file,
+                "title": f"Measures against target, up to {label}",
+            }
+        )
+    said = "every measure's figures against target" if measures else ""
     dm = await client.conversations_open(users=user_id)
     await client.files_upload_v2(
         channel=dm["channel"]["id"],
-        content=to_csv(rows).encode("utf-8"),
-        filename=filename,
-        title=f"Plan status, {period_label(period)}",
-        initial_comment="The latest status of every initiative, as you asked.",
+        file_uploads=uploads,
+        initial_comment="The latest status of every initiative"
+        + (f", and {said}" if said else "")
+        + ", as you asked.",
     )
 
 
