@@ -23,7 +23,16 @@ from bench import data
 from bench.common import BENCH_DIR, DEFAULT_POSTGRES_URL, Row, Settings, say
 from bench.report import Machine, command_line, load_average, rewrite, show, write
 
-BENCHMARKS = ("startup", "throughput", "latency", "statements", "digest", "fanout", "replies")
+BENCHMARKS = (
+    "startup",
+    "throughput",
+    "latency",
+    "statements",
+    "digest",
+    "api",
+    "fanout",
+    "replies",
+)
 ALIASES = {"memory": ("startup", "digest"), "all": BENCHMARKS}
 
 
@@ -123,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     wants = set(selected)
     if wants & {"latency", "statements", "startup", "throughput"}:
         databases["hartford"]["SQLite"] = data.ensure_sqlite(data.HARTFORD)
-    if wants & {"latency", "statements", "digest"}:
+    if wants & {"latency", "statements", "digest", "api"}:
         databases["large"]["SQLite"] = data.ensure_sqlite(data.LARGE)
         if not postgres_problem:
             if wants & {"latency", "statements"}:
@@ -153,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(
     name: str, settings: Settings, databases: dict[str, dict[str, str]], postgres: str | None
 ) -> list[Row]:
-    from bench import digest, fanout, latency, replies, served
+    from bench import digest, fanout, latency, measures_api, replies, served
 
     def guarded(database: str, job: Callable[[], list[Row]]) -> list[Row]:
         try:
@@ -163,7 +172,7 @@ def _run(
 
     rows: list[Row] = []
     dbs = ["SQLite", "PostgreSQL"]
-    if postgres and name in ("latency", "statements", "digest"):
+    if postgres and name in ("latency", "statements", "digest", "api"):
         chosen = postgres == "--no-postgres"  # asked for: not a miss
         rows.append(
             Row(
@@ -188,6 +197,13 @@ def _run(
             if db in databases["large"]:
                 url = databases["large"][db]
                 rows += guarded(db, lambda db=db, url=url: digest.run_digest(db, url, settings))
+    elif name == "api":
+        for db in dbs:
+            if db in databases["large"]:
+                url = databases["large"][db]
+                rows += guarded(
+                    db, lambda db=db, url=url: measures_api.run_measures_api(db, url, settings)
+                )
     elif name in ("latency", "statements"):
         for db in dbs:
             if db not in databases["large"]:
