@@ -111,7 +111,9 @@ async def _probe(url: str, runs: int, profile: str) -> dict[str, Any]:
             took = time.perf_counter() - started
             assert built.charts is not None
             assert built.charts.by_goal[:4] == built.charts.trend[:4] == b"\x89PNG"
-            figures = DigestFigures(built.content.goals, built.content.trend)
+            figures = DigestFigures(
+                built.content.goals, built.content.trend, built.content.measures
+            )
             return took, len(built.messages.thread), figures, built.content.period
 
         async def without_charts() -> float:

@@ -26,6 +26,10 @@ TIME_BUDGET_SECONDS = 120.0  # per command: a slow database cannot hold the run 
 PROFILED_REQUESTS = 50
 
 TARGET_MS = {"hartford": 50.0, "large": 150.0}
+# `/plan measures` judges every measure of the plan (2,000 on Large) to list them worst first:
+# a list asked for now and then, not the COO's daily question. Its own target: answered in the
+# acknowledgement with a wide margin (Slack waits 3 s).
+LIST_TARGET_MS = 500.0
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,6 @@ async def run_latency(
     """p50/p95 of `/plan <goal>` and `/plan <department>` (unless not `timing`); statement
     counts of every answer."""
     commands = COMMANDS[workload.name]
-    target = TARGET_MS[workload.name]
     rows = []
     async with workspace(url) as ws:
         # As `planbot serve` does after start-up (bot/server.py).
@@ -136,6 +139,7 @@ async def run_latency(
         if workload.measures:
             kinds.append(("every measure", "measures"))
         for kind, text in kinds:
+            target = LIST_TARGET_MS if kind == "every measure" else TARGET_MS[workload.name]
             say(f"latency: /plan {text} on {workload.name}, {database}…")
             result = await time_command(ws, text, settings, cold=True)
             warm = await time_command(ws, text, settings)

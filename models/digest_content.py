@@ -53,7 +53,6 @@ class MeasureAttention:
     measure: MeasureView
     judged: Judged  # as it stands at the open period (at its last figure)
     before: Judged | None  # as it stood at the previous digest; None: no figure then, or none
-    series: list[Judged]  # its figure against target in the year read, oldest first
 
     @property
     def got_worse(self) -> bool:
@@ -75,6 +74,17 @@ class MeasureDigest:
     count: int  # the plan's measures (0: the digest says nothing about measures)
     attention: list[MeasureAttention]  # worst first
     periods: list[str]  # the months read, oldest first, ending with the open one
+    start_month: int = 7  # the fiscal year's first month
+
+    def series(self, item: MeasureAttention) -> list[Judged]:
+        """The measure judged at each period read that it is due in and has a figure for,
+        oldest first: what its chart draws (asked for only for the measures drawn)."""
+        view = item.measure
+        return [
+            view.judged(p, self.start_month)
+            for p in due_periods(view.rule.frequency, self.periods, self.start_month)
+            if p in view.values
+        ]
 
 
 NO_MEASURES = MeasureDigest(0, [], [])
@@ -101,23 +111,14 @@ async def measure_digest(
     for view in views:
         judged = view.status(period, start_month)
         before = view.status_then(period, start_month) if since is not None else None
-        entry = MeasureAttention(view, judged, before, _series(view, periods, start_month))
+        entry = MeasureAttention(view, judged, before)
         if judged.status is MeasureStatus.MISSED or (
             judged.status is MeasureStatus.NEAR and entry.got_worse
         ):
             found.append(entry)
     rank = {s: i for i, s in enumerate(SEVERITY)}
     found.sort(key=lambda a: (rank[a.judged.status], -a.shortfall, a.measure.position))
-    return MeasureDigest(len(views), found, periods)
-
-
-def _series(view: MeasureView, periods: list[str], start_month: int) -> list[Judged]:
-    """The measure judged at each period it is due in and has a figure for."""
-    return [
-        view.judged(p, start_month)
-        for p in due_periods(view.rule.frequency, periods, start_month)
-        if p in view.values
-    ]
+    return MeasureDigest(len(views), found, periods, start_month)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 from models.periods import parse_period
 
@@ -112,13 +113,17 @@ def judge(
 
 
 # --- fiscal years ---------------------------------------------------------------------------
+# Cached: a digest or `/plan measures` judges thousands of measures over the same dozen months,
+# and these were most of its time. Their arguments are a few distinct months and settings.
 
 
+@cache
 def _year_month(period: str) -> tuple[int, int]:
     year, month = (int(part) for part in parse_period(period).split("-"))
     return year, month
 
 
+@cache
 def fiscal_year(period: str, start_month: int) -> int:
     """The fiscal year a month falls in, named for the calendar year it ends in."""
     year, month = _year_month(period)
@@ -127,18 +132,20 @@ def fiscal_year(period: str, start_month: int) -> int:
     return year + 1 if month >= start_month else year
 
 
+@cache
 def fiscal_label(period: str, start_month: int) -> str:
     return f"FY{fiscal_year(period, start_month)}"
 
 
-def fiscal_months(year: int, start_month: int) -> list[str]:
+@cache
+def fiscal_months(year: int, start_month: int) -> tuple[str, ...]:
     """The twelve periods of fiscal year `year`, in order."""
     first_year = year if start_month == 1 else year - 1
-    months = []
-    for offset in range(12):
-        index = start_month - 1 + offset
-        months.append(f"{first_year + index // 12:04d}-{index % 12 + 1:02d}")
-    return months
+    return tuple(
+        f"{first_year + (start_month - 1 + offset) // 12:04d}-"
+        f"{(start_month - 1 + offset) % 12 + 1:02d}"
+        for offset in range(12)
+    )
 
 
 def month_of_fiscal_year(period: str, start_month: int) -> int:
@@ -147,6 +154,7 @@ def month_of_fiscal_year(period: str, start_month: int) -> int:
     return (month - start_month) % 12 + 1
 
 
+@cache
 def is_due(period: str, frequency: Frequency, start_month: int) -> bool:
     """Whether a measure of this frequency takes a value for `period`."""
     return month_of_fiscal_year(period, start_month) % frequency.months == 0

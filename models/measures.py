@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -449,23 +450,28 @@ async def measure_views(
         chosen = chosen.where(col(Measure.department_id).in_(list(department_ids)))
     if measure_ids is not None:
         chosen = chosen.where(col(Measure.id).in_(list(measure_ids)))
+    # Plain rows through Core, here and below: thousands of them, and no ORM object is wanted.
+    table = Measure.__table__  # type: ignore[attr-defined]
     query = (
-        select(Measure, col(Department.key), col(Department.name))
-        .outerjoin(Department, col(Department.id) == col(Measure.department_id))
-        .where(col(Measure.id).in_(chosen))
-        .order_by(col(Measure.position), col(Measure.id))
+        sa.select(
+            table,
+            col(Department.key).label("department_key"),
+            col(Department.name).label("department_name"),
+        )
+        .outerjoin(Department, col(Department.id) == table.c.department_id)
+        .where(table.c.id.in_(chosen))
+        .order_by(table.c.position, table.c.id)
     )
-    found = list(await session.exec(query))
+    connection = await session.connection()
+    found = (await connection.execute(query)).all()
     if not found:
         return []  # a plan without measures pays one statement for them
-    ids = [stored_id(m.id) for m, _, _ in found]
+    ids = [m.id for m in found]
     # Each statement below takes the same selection as a subquery: no list of ids to send.
     targets: dict[int, dict[str, float]] = {i: {} for i in ids}
     target_query = select(
         col(MeasureTarget.measure_id), col(MeasureTarget.scope), col(MeasureTarget.value)
     ).where(col(MeasureTarget.measure_id).in_(chosen))
-    # Plain rows through Core: thousands of them, and no ORM object is wanted.
-    connection = await session.connection()
     for measure_id, scope, value in await connection.execute(target_query):
         if measure_id in targets:
             targets[measure_id][scope] = value
@@ -515,9 +521,13 @@ async def measure_views(
             )
         )
         rows: Sequence[Any] = (await connection.execute(actual_query)).all()
-        for row in rows:
-            measure_id, period, value = row[0], row[1], row[2]
-            if measure_id in values:
+        # Tens of thousands of rows on a large plan: the plain case is a loop of its own.
+        if not details and then is None:
+            for measure_id, period, value in rows:
+                values[measure_id][period] = value
+        else:
+            for row in rows:
+                measure_id, period, value = row[0], row[1], row[2]
                 values[measure_id][period] = value
                 if details:
                     latest[measure_id][period] = LatestActual(period, value, *row[3:7])
@@ -525,30 +535,34 @@ async def measure_views(
                     values_then[measure_id][period] = value
     return [
         MeasureView(
-            id=stored_id(m.id),
+            id=m.id,
             key=m.key,
             name=m.name,
             description=m.description,
             unit=m.unit,
-            rule=MeasureRule(
-                Direction(m.direction), Frequency(m.frequency), Aggregation(m.aggregation), m.band
-            ),
-            department_key=dept_key,
-            department_name=dept_name,
+            rule=_rule(m.direction, m.frequency, m.aggregation, m.band),
+            department_key=m.department_key,
+            department_name=m.department_name,
             baseline=m.baseline,
             baseline_period=m.baseline_period,
-            goal_ids=tuple(goal_links[stored_id(m.id)]),
-            targets=targets[stored_id(m.id)],
-            values=values[stored_id(m.id)],
-            latest=latest[stored_id(m.id)],
+            goal_ids=tuple(goal_links[m.id]),
+            targets=targets[m.id],
+            values=values[m.id],
+            latest=latest[m.id],
             position=m.position,
             sample=m.sample,
             source_url=m.source_url,
             aliases=tuple(m.aliases),
-            values_then=values_then[stored_id(m.id)],
+            values_then=values_then[m.id],
         )
-        for m, dept_key, dept_name in found
+        for m in found
     ]
+
+
+@cache
+def _rule(direction: str, frequency: str, aggregation: str, band: float) -> MeasureRule:
+    """One rule object per kind of measure, not one per measure: they are few."""
+    return MeasureRule(Direction(direction), Frequency(frequency), Aggregation(aggregation), band)
 
 
 def by_severity(views: Sequence[MeasureView], period: str, start_month: int) -> list[MeasureView]:

@@ -31,8 +31,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, PercentFormatter
 
 from handlers.messages.measure_words import number, plain_amount
-from models.digest_content import DigestFigures, MeasureAttention
-from models.measure_status import Aggregation
+from models.digest_content import DigestFigures, MeasureAttention, MeasureDigest
+from models.measure_status import Aggregation, Judged
 from models.periods import period_label
 from models.queries import GoalLine, GoalRef, GoalsOverview, StatusCounts
 from models.status import DISPLAY_ORDER, Status, look
@@ -102,7 +102,8 @@ def render_charts(figures: DigestFigures, period: str) -> DigestCharts:
     """The digest's charts for the open `period` (YYYY-MM): status by goal, the trend, and the
     measures off target against their targets when there are any."""
     label = period_label(period)
-    attention = figures.measures.attention
+    measures = figures.measures
+    attention = measures.attention
     title = f"Measures off target — {label}"
     return DigestCharts(
         by_goal=render_status_by_goal(figures.goals, f"Status by goal — {label}"),
@@ -114,7 +115,7 @@ def render_charts(figures: DigestFigures, period: str) -> DigestCharts:
             reporting=period,
         ),
         trend_title=f"{TREND_TITLE}, the last six months",
-        measures=render_measures_chart(attention, title) if attention else None,
+        measures=render_measures_chart(measures, title) if attention else None,
         measures_title=f"Measures off target against their targets, {label}",
         measures_alt=measures_alt_text(attention, label) if attention else "",
     )
@@ -494,12 +495,13 @@ _ACTUAL = "#1f1f1f"
 _TARGET = "#5f5f5f"
 
 
-def render_measures_chart(attention: Sequence[MeasureAttention], title: str) -> bytes:
+def render_measures_chart(measures: MeasureDigest, title: str) -> bytes:
     """One small panel per measure off target (the first MAX_MEASURE_PANELS, worst first): its
     figure each period as a solid line with dots, its target as a dashed line labelled with the
     value, both in dark greys so that the chart reads in greyscale; each panel titled with the
     measure's name, its status word and the direction that is better. Sums and averages are
     drawn year to date, as they are judged. PNG bytes."""
+    attention = measures.attention
     shown, hidden = list(attention[:MAX_MEASURE_PANELS]), len(attention) - MAX_MEASURE_PANELS
     columns = min(_PANEL_COLUMNS, max(len(shown), 1))
     rows = -(-len(shown) // columns) if shown else 1
@@ -545,7 +547,7 @@ def render_measures_chart(attention: Sequence[MeasureAttention], title: str) -> 
                 (_PANEL_IN - 0.35 - _PANEL_TITLE_IN) / height_in,
             )
         )
-        _measure_panel(ax, item)
+        _measure_panel(ax, item, measures.series(item))
     if hidden > 0:
         figure.text(
             0.2 / width_in,
@@ -561,7 +563,7 @@ def render_measures_chart(attention: Sequence[MeasureAttention], title: str) -> 
     return _png(figure)
 
 
-def _measure_panel(ax: Axes, item: MeasureAttention) -> None:
+def _measure_panel(ax: Axes, item: MeasureAttention, series: list[Judged]) -> None:
     view, judged = item.measure, item.judged
     ax.tick_params(labelfontfamily=FONT, labelsize=8, colors=_MUTED, length=0)
     ax.tick_params(labelcolor=_INK)
@@ -583,7 +585,7 @@ def _measure_panel(ax: Axes, item: MeasureAttention) -> None:
         color=_INK,
         fontfamily=FONT,
     )
-    series = [j for j in item.series if j.figure is not None]
+    series = [j for j in series if j.figure is not None]
     if not series:
         ax.set_xticks([])
         ax.set_yticks([])

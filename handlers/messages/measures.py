@@ -7,10 +7,11 @@ period's month when it is not the open one."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from handlers.messages.layout import (
+    UNLIMITED,
     Lines,
     Message,
     Part,
@@ -69,9 +70,14 @@ class MeasureBoard:
     period: str
     periods: Sequence[str]
     start_month: int
+    # Each view judged once: the order, the counts and the lines all ask.
+    _judged: dict[int, Judged] = field(default_factory=dict, compare=False, repr=False)
 
     def judged(self, view: MeasureView) -> Judged:
-        return view.status(self.period, self.start_month)
+        found = self._judged.get(view.id)
+        if found is None:
+            found = self._judged[view.id] = view.status(self.period, self.start_month)
+        return found
 
     def worst_first(self) -> list[tuple[MeasureView, Judged]]:
         rank = {s: i for i, s in enumerate(SEVERITY)}
@@ -115,6 +121,24 @@ def counts_line(board: MeasureBoard) -> str:
     return " · ".join(f"{s.symbol} {counts[s]} {s.word.lower()}" for s in SEVERITY if s in counts)
 
 
+# No message shows more lines than this: 11,000 characters, and a measure's line is longer than
+# 40. A plan of thousands of measures writes only the lines that could be shown.
+LISTED_AT_MOST = 300
+
+
+def listed(board: MeasureBoard, closing: Callable[[int], str], *, title: str = "") -> Lines:
+    """The board's measures worst first, as many as a message can show, and the rest counted."""
+    ranked = board.worst_first()
+    shown = ranked[:LISTED_AT_MOST]
+    beyond = len(ranked) - len(shown)
+    return Lines(
+        title=title,
+        lines=[board.line(v, j) for v, j in shown],
+        more=lambda n: closing(n + beyond),
+        most_lines=len(shown) - 1 if beyond else UNLIMITED,
+    )
+
+
 SAMPLE_NOTE = "Sample measures with made-up figures, for trying Plan Bot: not the city's numbers."
 
 
@@ -123,10 +147,10 @@ def measures_part(board: MeasureBoard, *, title: str = "*Measures*") -> list[Par
     if not board.views:
         return []
     parts: list[Part] = [
-        Lines(
+        listed(
+            board,
+            more("measures", f"see {command('measures')}"),
             title=f"{title} ({len(board.views)}) — {counts_line(board)}",
-            lines=[board.line(v, j) for v, j in board.worst_first()],
-            more=more("measures", f"see {command('measures')}"),
         )
     ]
     if board.sample:
@@ -143,10 +167,7 @@ def render_measures(board: MeasureBoard) -> Message:
         return message(text, [*parts, section(text)])
     parts += [
         context(f"{plural(len(board.views), 'measure')} · {counts_line(board)}", legend()),
-        Lines(
-            lines=[board.line(v, j) for v, j in board.worst_first()],
-            more=more("measures", f"type {command('measure', '<name>')} for one"),
-        ),
+        listed(board, more("measures", f"type {command('measure', '<name>')} for one")),
     ]
     if board.sample:
         parts.append(context(SAMPLE_NOTE))

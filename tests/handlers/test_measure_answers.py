@@ -148,3 +148,44 @@ async def test_a_plan_without_measures_answers_as_before(workspace: Workspace) -
     assert "The plan has no measures yet" in listed.text
     safety = await workspace.command("safety", user=COO)
     assert "Measures" not in safety.text and "target" not in safety.text
+
+
+def test_a_plan_of_thousands_of_measures_lists_what_fits_and_counts_the_rest() -> None:
+    """Only the lines a message could show are written; the count of the rest stays right."""
+    import re
+
+    from handlers.messages.measures import LISTED_AT_MOST, MeasureBoard, render_measures
+    from models.measure_status import Aggregation, Direction, Frequency, MeasureRule
+    from models.measures import MeasureView
+
+    views = [
+        MeasureView(
+            id=n,
+            key=f"m{n}",
+            name=f"Measure {n:04d}",
+            description="",
+            unit="count",
+            rule=MeasureRule(Direction.HIGHER, Frequency.MONTHLY, Aggregation.LATEST),
+            department_key="dpw",
+            department_name="Public Works",
+            baseline=None,
+            baseline_period=None,
+            goal_ids=(),
+            targets={"FY2027": 100.0},
+            values={"2026-10": float(n % 150)},
+            latest={},
+            position=n,
+            sample=False,
+            source_url=None,
+        )
+        for n in range(1, 1201)
+    ]
+    board = MeasureBoard(views, "2026-10", ["2026-09", "2026-10"], 7)
+    message = render_measures(board)
+    check_message(message.blocks)
+    texts = mrkdwn_texts(message.blocks)
+    shown = sum(len(re.findall(r"\*Measure \d{4}\*", t)) for t in texts)
+    (closing,) = [m for t in texts for m in re.findall(r"…and (\d+) more measures", t)]
+    assert 0 < shown < LISTED_AT_MOST and shown + int(closing) == 1200
+    first = next(t for t in texts if "*Measure" in t)
+    assert first.startswith("✗ Missed · *Measure 0001*")  # Missed first, in the plan's order

@@ -17,9 +17,10 @@ from bot.workspace import Workspace
 from handlers.messages.chart import MAX_MEASURE_PANELS, measures_alt_text, render_measures_chart
 from jobs.scheduler import Cycle
 from models.db import session_scope
-from models.digest_content import measure_digest
+from models.digest_content import MeasureAttention, MeasureDigest, measure_digest
+from models.measure_status import Aggregation, Direction, Frequency, MeasureRule
 from models.measurefile import ActualRow, parse_yaml_measures
-from models.measures import load_measures, record_actuals
+from models.measures import MeasureView, load_measures, record_actuals
 from models.plans import active_plan_id
 from models.tables import ActualSource
 from tests.helpers import ADMIN, mrkdwn_texts
@@ -280,14 +281,9 @@ async def test_measure_digest_reads_the_previous_digest_from_the_received_times(
 
 
 def test_the_chart_draws_at_most_six_panels_and_says_so() -> None:
-    views = []
-    from models.digest_content import MeasureAttention
-    from models.measure_status import Aggregation, Direction, Frequency, MeasureRule, judge_period
-    from models.measures import MeasureView
-
     periods = ["2026-08", "2026-09", "2026-10"]
+    attention = []
     for n in range(8):
-        values = {p: 50.0 + n + i for i, p in enumerate(periods)}
         view = MeasureView(
             id=n,
             key=f"m{n}",
@@ -301,17 +297,17 @@ def test_the_chart_draws_at_most_six_panels_and_says_so() -> None:
             baseline_period=None,
             goal_ids=(),
             targets={"FY2027": 80.0},
-            values=values,
+            values={p: 50.0 + n + i for i, p in enumerate(periods)},
             latest={},
             position=n,
             sample=False,
             source_url=None,
         )
-        rule = view.rule
-        series = [judge_period(rule, values, view.targets, p, 7) for p in periods]
-        views.append(MeasureAttention(view, series[-1], None, series))
-    png = render_measures_chart(views, "Measures off target — October 2026")
+        attention.append(MeasureAttention(view, view.status("2026-10", 7), None))
+    measures = MeasureDigest(8, attention, periods, 7)
+    assert [j.figure for j in measures.series(attention[0])] == [50.0, 51.0, 52.0]
+    png = render_measures_chart(measures, "Measures off target — October 2026")
     assert png.startswith(b"\x89PNG") and 10_000 < len(png) < 1_000_000
-    alt = measures_alt_text(views, "October 2026")
+    alt = measures_alt_text(attention, "October 2026")
     assert alt.count("against a target of 80%") == MAX_MEASURE_PANELS
     assert alt.endswith("2 more are listed in the digest.") and len(alt) <= 1000
