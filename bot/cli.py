@@ -31,6 +31,7 @@ from models.plans import (
     active_plan_id,
     list_owners,
     load_plan,
+    set_backups,
     set_owners,
 )
 from models.tokens import TokenError
@@ -145,6 +146,16 @@ def _parser() -> argparse.ArgumentParser:
     owners_set.add_argument("department", help="key, name or alias, e.g. fire")
     owners_set.add_argument("user_ids", nargs="+", metavar="USER_ID")
     owners_set.add_argument("--channel", help="channel id for its prompts")
+    owners_set.add_argument(
+        "--backup",
+        action="append",
+        metavar="USER_ID",
+        help="a backup owner, who may answer and is reminded from the second reminder on "
+        "(repeat for several; replaces the department's backups)",
+    )
+    owners_set.add_argument(
+        "--no-backups", action="store_true", help="remove the department's backup owners"
+    )
     owners_set.set_defaults(run=_owners_set)
     owners_load = owners.add_parser(
         "load", help="owners (and channels) of many departments from a CSV file"
@@ -482,7 +493,10 @@ def _owners_set(settings: Settings, args: argparse.Namespace) -> int:
     from bot.settings import _CHANNEL_ID, _USER_ID
     from models.cycle import reopen_blocked_prompts
 
-    bad = [u for u in args.user_ids if not _USER_ID.match(u)]
+    backups: list[str] | None = [] if args.no_backups else args.backup
+    if args.no_backups and args.backup:
+        raise CommandError("give --backup or --no-backups, not both")
+    bad = [u for u in [*args.user_ids, *(backups or [])] if not _USER_ID.match(u)]
     if bad:
         raise CommandError(f"{bad[0]!r} is not a Slack user id such as U0123ABCD")
     if args.channel and not _CHANNEL_ID.match(args.channel):
@@ -499,13 +513,18 @@ def _owners_set(settings: Settings, args: argparse.Namespace) -> int:
             department = directory.department(found.target)
             moved = args.channel is not None and args.channel != department.channel_id
             await set_owners(session, department, args.user_ids, args.channel)
+            if backups is not None:
+                await set_backups(session, department, backups)
             if moved and department.id is not None:  # a prompt its old channel refused
                 await reopen_blocked_prompts(session, department_ids=[department.id])
             return department.name
 
     _prepare_database(settings)
     name = _on_database(settings, go)
-    err.print(f"{name}: owners set to {', '.join(args.user_ids)}.", highlight=False)
+    said = f"{name}: owners set to {', '.join(args.user_ids)}"
+    if backups is not None:
+        said += f"; backup owners: {', '.join(backups) or 'none'}"
+    err.print(f"{said}.", highlight=False)
     return 0
 
 
@@ -527,9 +546,17 @@ def _owners_load(settings: Settings, args: argparse.Namespace) -> int:
 
     _prepare_database(settings)
     assignments = _on_database(settings, go)
-    table = Table("row", "department", "owners", "channel")
+    with_backups = any(a.backup_ids is not None for a in assignments)
+    table = Table("row", "department", "owners", *(["backups"] if with_backups else []), "channel")
     for a in assignments:
-        table.add_row(str(a.row), f"{a.name} ({a.key})", ", ".join(a.owners_shown), a.channel_shown)
+        backups = [", ".join(a.backups_shown) or "—"] if with_backups else []
+        table.add_row(
+            str(a.row),
+            f"{a.name} ({a.key})",
+            ", ".join(a.owners_shown),
+            *backups,
+            a.channel_shown,
+        )
     Console().print(table)
     checked = "" if settings.slack_bot_token else " (not checked in Slack: no SLACK_BOT_TOKEN)"
     err.print(
@@ -547,13 +574,14 @@ def _owners_list(settings: Settings, _args: argparse.Namespace) -> int:
 
     _prepare_database(settings)
     rows = _on_database(settings, go)
-    table = Table("key", "department", "initiatives", "owners", "channel")
+    table = Table("key", "department", "initiatives", "owners", "backups", "channel")
     for row in rows:
         table.add_row(
             row.key,
             row.name,
             str(row.initiatives),
             ", ".join(row.owners) or "—",
+            ", ".join(row.backups) or "—",
             row.channel_id or f"(updates channel {settings.updates_channel or 'unset'})",
         )
     Console().print(table)

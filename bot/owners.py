@@ -17,8 +17,8 @@ from jobs.failures import POST_FAILURES, describe
 from models.cycle import reopen_blocked_prompts
 from models.db import session_scope
 from models.lookup import load_directory
-from models.ownersfile import OwnersFile
-from models.plans import active_plan_id, set_owners
+from models.ownersfile import Owner, OwnersFile
+from models.plans import active_plan_id, set_backups, set_owners
 from models.tables import Department
 
 AT_ONCE = 4
@@ -40,6 +40,8 @@ class Assignment:
     keep_channel: bool  # the file has no channel column
     channel_shown: str
     channel_changes: bool
+    backup_ids: tuple[str, ...] | None = None  # None: the file has no backups column
+    backups_shown: tuple[str, ...] = ()
 
 
 async def check_owners_file(
@@ -74,9 +76,9 @@ async def check_owners_file(
         first_row[department.id] = row.row
         departments[row.row] = department
 
-    emails = sorted({o.email for r in found.rows for o in r.owners if o.email})
+    emails = sorted({o.email for r in found.rows for o in r.people if o.email})
     names = sorted({r.channel.name for r in found.rows if r.channel and r.channel.name})
-    user_ids = {o.user_id for r in found.rows for o in r.owners if o.user_id}
+    user_ids = {o.user_id for r in found.rows for o in r.people if o.user_id}
     channel_ids = {r.channel.channel_id for r in found.rows if r.channel and r.channel.channel_id}
     by_email: dict[str, str] = {}  # e-mail → user id
     email_problems: dict[str, str] = {}
@@ -89,7 +91,7 @@ async def check_owners_file(
                 {
                     r.row
                     for r in found.rows
-                    if any(o.email for o in r.owners) or (r.channel and r.channel.name)
+                    if any(o.email for o in r.people) or (r.channel and r.channel.name)
                 }
             )
             found.fail_row(
@@ -116,16 +118,17 @@ async def check_owners_file(
             advance()
         channel_problems = await _check_channel_ids(client, sorted(channel_ids), advance)
 
-    assignments: list[Assignment] = []
-    for row in found.rows:
+    def resolved(row: int, people: tuple[Owner, ...]) -> tuple[list[str], list[str]]:
+        """The user ids of the people a cell names, and how to show them; each one who is
+        not an active member of the workspace is a problem of that row and cell."""
         ids: list[str] = []
         shown: list[str] = []
-        for owner in row.owners:
+        for owner in people:
             if owner.email:
                 if client is None:
                     continue
                 if owner.email in email_problems:
-                    found.fail(row.row, "owners", email_problems[owner.email])
+                    found.fail(row, owner.column, email_problems[owner.email])
                     continue
                 user_id = by_email[owner.email]
                 shown.append(f"{user_id} ({owner.email})")
@@ -139,9 +142,15 @@ async def check_owners_file(
                     NOT_A_MEMBER: "is not a member of this Slack workspace",
                     DEACTIVATED: "is a deactivated Slack account",
                 }.get(state, f"could not be checked: {state}")
-                found.fail(row.row, "owners", f"{owner.text} {what}")
+                found.fail(row, owner.column, f"{owner.text} {what}")
                 continue
             ids.append(user_id)
+        return ids, shown
+
+    assignments: list[Assignment] = []
+    for row in found.rows:
+        ids, shown = resolved(row.row, row.owners)
+        backup_ids, backups_shown = resolved(row.row, row.backups or ())
         channel_id: str | None = None
         channel_shown = "(unchanged)"
         if row.channel is not None:
@@ -178,6 +187,8 @@ async def check_owners_file(
                 keep_channel=keep,
                 channel_shown=channel_shown,
                 channel_changes=not keep and channel_id != department.channel_id,
+                backup_ids=None if row.backups is None else tuple(dict.fromkeys(backup_ids)),
+                backups_shown=tuple(dict.fromkeys(backups_shown)),
             )
         )
     found.check()
@@ -195,6 +206,8 @@ async def save_assignments(engine: AsyncEngine, assignments: list[Assignment]) -
                 department.channel_id = assignment.channel_id
                 session.add(department)
             await set_owners(session, department, assignment.user_ids)
+            if assignment.backup_ids is not None:
+                await set_backups(session, department, assignment.backup_ids)
         moved = [a.department_id for a in assignments if a.channel_changes]
         if moved:
             await reopen_blocked_prompts(session, department_ids=moved)

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import PlanContext
 from handlers.messages.layout import Message
-from models.cycle import is_owner
+from models.cycle import answers_for
 
 _KEY = "planbot_person"
 
@@ -26,10 +26,10 @@ class Person:
     is_admin: bool
 
     async def may_report_for(self, session: AsyncSession, department_id: int) -> bool:
-        """An owner of the department, or a Plan Bot admin."""
+        """An owner or a backup owner of the department, or a Plan Bot admin."""
         if not self.user_id:
             return False
-        return self.is_admin or await is_owner(session, department_id, self.user_id)
+        return self.is_admin or await answers_for(session, department_id, self.user_id)
 
 
 def person_of(context: AsyncBoltContext) -> Person:

@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import PlanContext
-from handlers.messages.reminders import render_reminder, render_reminder_dm
+from handlers.messages.reminders import reminded_backups, render_reminder, render_reminder_dm
 from handlers.people import mention
 from jobs.delivery import (
     SharedPace,
@@ -183,6 +183,6 @@ async def _remind(
     except SlackApiError:
         pass
     direct = render_reminder_dm(state, permalink, due=due)
-    for owner in state.owners:
-        await pace.wait(owner)
-        await careful.chat_postMessage(channel=owner, text=direct.text, blocks=direct.blocks)
+    for person in (*state.owners, *reminded_backups(state, ordinal)):
+        await pace.wait(person)
+        await careful.chat_postMessage(channel=person, text=direct.text, blocks=direct.blocks)

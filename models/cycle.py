@@ -21,7 +21,9 @@ from models.plans import bump_revision
 from models.queries import UpdateView, dialect_of, initiative_rows, update_view
 from models.status import Status
 from models.tables import (
+    ContactRole,
     Department,
+    DepartmentContact,
     DepartmentOwner,
     Digest,
     Initiative,
@@ -69,6 +71,8 @@ class DepartmentState:
     # fiscal year starting in month `fiscal_start`.
     measures: tuple[MeasureView, ...] = ()
     fiscal_start: int = 7
+    # Backup owners (issue 16): they may answer, and are reminded from the second reminder on.
+    backups: tuple[str, ...] = ()
 
     @property
     def reported(self) -> bool:
@@ -140,12 +144,29 @@ async def department_states(
     departments = (await session.exec(query.order_by(col(Department.position)))).all()
     ids = [d.id for d in departments]
     owners: dict[int, list[str]] = {}
-    for department_id, user_id in await session.exec(
-        select(col(DepartmentOwner.department_id), col(DepartmentOwner.user_id))
-        .where(col(DepartmentOwner.department_id).in_(ids))
-        .order_by(col(DepartmentOwner.user_id))
+    backups: dict[int, list[str]] = {}
+    # Owners and backups in one statement: a backup is a row with the role.
+    people = sa.union_all(
+        select(
+            col(DepartmentOwner.department_id),
+            col(DepartmentOwner.user_id),
+            sa.literal("owner").label("role"),
+        ).where(col(DepartmentOwner.department_id).in_(ids)),
+        select(
+            col(DepartmentContact.department_id),
+            col(DepartmentContact.user_id),
+            col(DepartmentContact.role),
+        ).where(
+            col(DepartmentContact.department_id).in_(ids),
+            col(DepartmentContact.role) == ContactRole.BACKUP,
+        ),
+    ).subquery("people")
+    for department_id, user_id, role in await session.exec(
+        sa.select(people.c.department_id, people.c.user_id, people.c.role).order_by(  # type: ignore[call-overload]  # sqlmodel types exec() for its own select
+            people.c.user_id
+        )
     ):
-        owners.setdefault(department_id, []).append(user_id)
+        (owners if role == "owner" else backups).setdefault(department_id, []).append(user_id)
     rows = (
         await session.exec(
             initiative_rows(period, dialect_of(session))
@@ -186,6 +207,7 @@ async def department_states(
             initiatives=tuple(initiatives.get(d.id or 0, ())),
             measures=tuple(measures.get(d.key, ())),
             fiscal_start=start_month,
+            backups=tuple(backups.get(d.id or 0, ())),
         )
         for d in departments
         if d.id in initiatives
@@ -494,13 +516,18 @@ async def prompts_of(session: AsyncSession, period: str) -> list[PromptRef]:
 # --- who may report --------------------------------------------------------------------------
 
 
-async def is_owner(session: AsyncSession, department_id: int, user_id: str) -> bool:
-    found = await session.exec(
-        select(col(DepartmentOwner.user_id)).where(
-            col(DepartmentOwner.department_id) == department_id,
-            col(DepartmentOwner.user_id) == user_id,
-        )
+async def answers_for(session: AsyncSession, department_id: int, user_id: str) -> bool:
+    """Whether the person is an owner or a backup owner of the department. One statement."""
+    owner = select(col(DepartmentOwner.user_id)).where(
+        col(DepartmentOwner.department_id) == department_id,
+        col(DepartmentOwner.user_id) == user_id,
     )
+    backup = select(col(DepartmentContact.user_id)).where(
+        col(DepartmentContact.department_id) == department_id,
+        col(DepartmentContact.role) == ContactRole.BACKUP,
+        col(DepartmentContact.user_id) == user_id,
+    )
+    found = await session.exec(owner.union_all(backup).limit(1))  # type: ignore[call-overload]
     return found.first() is not None
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from models.clean import clean_text
 
 COLUMNS = ("department", "owners")
-OPTIONAL = ("channel",)
+OPTIONAL = ("channel", "backups")
 MAX_CELL = 2000
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -48,6 +48,7 @@ class Owner:
     text: str
     user_id: str | None = None
     email: str | None = None
+    column: str = "owners"  # where the file gives it: "owners" or "backups"
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,12 @@ class OwnersRow:
     department: str
     owners: tuple[Owner, ...]
     channel: ChannelCell | None  # None: the file has no channel column; keep the department's
+    backups: tuple[Owner, ...] | None = None  # None: no backups column; keep the department's
+
+    @property
+    def people(self) -> tuple[Owner, ...]:
+        """Everyone the row names, owners and backups."""
+        return (*self.owners, *(self.backups or ()))
 
 
 @dataclass
@@ -110,10 +117,15 @@ def parse_owners_csv(raw: str, source: str = "owners.csv") -> OwnersFile:
         said = [f"missing column(s): {', '.join(missing)}"] if missing else []
         if unknown:
             said.append(f"unknown column(s): {', '.join(unknown)}")
-        found.fail_row(1, f"{'; '.join(said)} (the columns are department, owners and channel)")
+        found.fail_row(
+            1,
+            f"{'; '.join(said)} (the columns are department, owners, and optionally channel "
+            "and backups)",
+        )
         return found
     reader.fieldnames = header
     has_channel = "channel" in header
+    has_backups = "backups" in header
     for number, row in enumerate(reader, start=2):
         if None in row:
             found.fail_row(number, "more cells than columns")
@@ -130,28 +142,38 @@ def parse_owners_csv(raw: str, source: str = "owners.csv") -> OwnersFile:
             found.fail(number, "department", "is empty: give a department key, name or alias")
         owners = _owners(found, number, cells["owners"])
         channel = _channel(found, number, cells["channel"]) if has_channel else None
-        found.rows.append(OwnersRow(number, cells["department"], owners, channel))
+        # An empty backups cell means none: the department's backups are removed.
+        backups = (
+            _owners(found, number, cells["backups"], column="backups", required=False)
+            if has_backups
+            else None
+        )
+        found.rows.append(OwnersRow(number, cells["department"], owners, channel, backups))
     if not found.rows and not found.problems:
         found.fail_row(2, "no departments in the file")
     return found
 
 
-def _owners(found: OwnersFile, row: int, cell: str) -> tuple[Owner, ...]:
+def _owners(
+    found: OwnersFile, row: int, cell: str, *, column: str = "owners", required: bool = True
+) -> tuple[Owner, ...]:
     tokens = [t for t in _SEPARATORS.split(cell) if t]
     if not tokens:
-        found.fail(row, "owners", "is empty: give user IDs (U0123ABCD) or e-mails")
+        if required:
+            found.fail(row, column, "is empty: give user IDs (U0123ABCD) or e-mails")
         return ()
     owners: list[Owner] = []
     for token in tokens:
         mention = _MENTION.match(token)
         if mention or USER_ID.match(token):
-            owners.append(Owner(token, user_id=mention.group(1) if mention else token))
+            user_id = mention.group(1) if mention else token
+            owners.append(Owner(token, user_id=user_id, column=column))
         elif EMAIL.match(token):
-            owners.append(Owner(token, email=token.lower()))
+            owners.append(Owner(token, email=token.lower(), column=column))
         else:
             found.fail(
                 row,
-                "owners",
+                column,
                 f"{token!r} is neither a Slack user ID (U0123ABCD) nor an e-mail address",
             )
     return tuple(owners)

@@ -14,7 +14,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.periods import previous_period
 from models.planfile import PlanSpec
 from models.tables import (
+    ContactRole,
     Department,
+    DepartmentContact,
     DepartmentOwner,
     Goal,
     Initiative,
@@ -69,6 +71,7 @@ class DepartmentOwners:
     owners: tuple[str, ...]
     channel_id: str | None
     initiatives: int
+    backups: tuple[str, ...] = ()  # may answer too; reminded from the second reminder on
 
 
 async def bump_revision(
@@ -318,6 +321,42 @@ async def set_owners(
     await bump_revision(session, department_id=department.id)
 
 
+async def set_backups(
+    session: AsyncSession, department: Department, user_ids: Sequence[str]
+) -> None:
+    """Replace a department's backup owners (none: an empty list). The caller commits."""
+    assert department.id is not None
+    await session.exec(
+        delete(DepartmentContact).where(
+            col(DepartmentContact.department_id) == department.id,
+            col(DepartmentContact.role) == ContactRole.BACKUP,
+        )
+    )
+    for user_id in dict.fromkeys(user_ids):
+        session.add(
+            DepartmentContact(department_id=department.id, role=ContactRole.BACKUP, user_id=user_id)
+        )
+    await session.flush()
+    await bump_revision(session, department_id=department.id)
+
+
+async def backups_of(
+    session: AsyncSession, department_ids: Sequence[int]
+) -> dict[int, tuple[str, ...]]:
+    """Each department's backup owners, in user id order (departments without: absent)."""
+    found: dict[int, list[str]] = {}
+    for department_id, user_id in await session.exec(
+        select(col(DepartmentContact.department_id), col(DepartmentContact.user_id))
+        .where(
+            col(DepartmentContact.department_id).in_(list(department_ids)),
+            col(DepartmentContact.role) == ContactRole.BACKUP,
+        )
+        .order_by(col(DepartmentContact.user_id))
+    ):
+        found.setdefault(department_id, []).append(user_id)
+    return {d: tuple(users) for d, users in found.items()}
+
+
 async def list_owners(session: AsyncSession) -> list[DepartmentOwners]:
     plan = await active_plan(session)
     departments = (
@@ -346,6 +385,7 @@ async def list_owners(session: AsyncSession) -> list[DepartmentOwners]:
             )
         ).all()
     )
+    backups = await backups_of(session, [d.id for d in departments if d.id is not None])
     return [
         DepartmentOwners(
             key=d.key,
@@ -353,6 +393,7 @@ async def list_owners(session: AsyncSession) -> list[DepartmentOwners]:
             owners=tuple(owners.get(d.id or 0, ())),
             channel_id=d.channel_id,
             initiatives=counts.get(d.id or 0, 0),
+            backups=backups.get(d.id or 0, ()),
         )
         for d in departments
     ]

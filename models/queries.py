@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.plans import backups_of
 from models.status import DISPLAY_ORDER, Status
 from models.tables import (
     Department,
@@ -633,6 +634,7 @@ class OwnerLine:
     initiatives: int
     reported: bool  # for the period asked about
     last_answer: UpdateView | None  # the department's latest report, whoever sent it
+    backups: tuple[str, ...] = ()  # backup owners (issue 16)
 
 
 @dataclass(frozen=True)
@@ -642,8 +644,8 @@ class OwnersOverview:
 
 
 async def owners_overview(session: AsyncSession, plan_id: int, period: str) -> OwnersOverview:
-    """`/plan owners`: who owns each department with initiatives, and when it last answered.
-    Three statements."""
+    """`/plan owners`: who owns each department with initiatives (and its backup owners), and
+    when it last answered. Four statements."""
     has_initiatives = sa.exists().where(col(Initiative.department_id) == col(Department.id))
     count = (
         select(sa.func.count())
@@ -666,6 +668,7 @@ async def owners_overview(session: AsyncSession, plan_id: int, period: str) -> O
     ).all()
     ids = [row.id for row in departments]
     owners = await _owners(session, ids)
+    backups = await backups_of(session, ids)
     answered = aliased(Update)
     last_report = (
         select(answered.id)
@@ -697,6 +700,7 @@ async def owners_overview(session: AsyncSession, plan_id: int, period: str) -> O
                 row.initiatives,
                 bool(row.reported),
                 last.get(row.id),
+                backups.get(row.id, ()),
             )
             for row in departments
         ],

@@ -111,6 +111,22 @@ class DepartmentOwner(SQLModel, table=True):
     user_id: str = Field(max_length=40, primary_key=True, index=True)
 
 
+class ContactRole(StrEnum):
+    """Who else a department has besides its owners (issue 16)."""
+
+    BACKUP = "backup"  # may answer for the department; reminded from the second reminder on
+
+
+class DepartmentContact(SQLModel, table=True):
+    """People a department has besides its owners, each in a role."""
+
+    __tablename__ = "department_contacts"
+
+    department_id: int = Field(foreign_key="departments.id", primary_key=True)
+    role: str = Field(max_length=20, primary_key=True)  # a ContactRole
+    user_id: str = Field(max_length=40, primary_key=True, index=True)
+
+
 class Initiative(SQLModel, table=True):
     __tablename__ = "initiatives"
     __table_args__ = (sa.UniqueConstraint("department_id", "number"),)

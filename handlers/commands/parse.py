@@ -60,7 +60,11 @@ _NUMBER = re.compile(r"#?([0-9]{1,5})")
 
 TOO_LONG = f"That is longer than {MAX_COMMAND_TEXT} characters. Try `/plan help`."
 BAD_HISTORY = "Name a department and an initiative number, e.g. `/plan history fire 3`."
-BAD_OWNER = "Name a department and mention its owner(s), e.g. `/plan owner fire @chief`."
+BAD_OWNER = (
+    "Name a department and mention its owner(s), e.g. `/plan owner fire @chief`, and any "
+    "backup owners after the word backup: `/plan owner fire @chief backup @deputy`."
+)
+_BACKUP_WORDS = ("backup", "backups", "backup:", "backups:")
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ class PlanCommand:
     words: str = ""  # the goal or department named, as typed
     number: int | None = None
     user_ids: tuple[str, ...] = ()
+    backup_ids: tuple[str, ...] | None = None  # `/plan owner … backup @x`; None: not named
 
 
 @dataclass(frozen=True)
@@ -103,13 +108,28 @@ def parse_plan_command(text: str) -> PlanCommand | CommandError:
         return PlanCommand(Verb.HISTORY, words, int(number))
     if verb in ("owner", "owners"):
         parts = rest.split(" ")
+        # From the end: backup owners after the word "backup", then the owners, then the
+        # department's name.
+        backups: list[str] | None = None
         users: list[str] = []
-        while parts and (match := _USER.match(parts[-1])):
+        while parts:
+            if match := _USER.match(parts[-1]):
+                users.append(match.group(1) or match.group(2))
+            elif parts[-1].casefold() in _BACKUP_WORDS and backups is None:
+                backups, users = users, []
+            else:
+                break
             parts.pop()
-            users.append(match.group(1) or match.group(2))
-        if not parts or not users or not " ".join(parts).strip():
+        if backups is not None and not backups:  # "backup" with nobody after it
             return CommandError(BAD_OWNER)
-        return PlanCommand(Verb.OWNER, " ".join(parts), user_ids=tuple(reversed(users)))
+        if not parts or not (users or backups) or not " ".join(parts).strip():
+            return CommandError(BAD_OWNER)
+        return PlanCommand(
+            Verb.OWNER,
+            " ".join(parts),
+            user_ids=tuple(reversed(users)),
+            backup_ids=None if backups is None else tuple(reversed(backups)),
+        )
     words, _, last = text.rpartition(" ")
     if words and last.casefold() in ("objectives", "objective"):
         return PlanCommand(Verb.OBJECTIVES, words)

@@ -68,7 +68,7 @@ from models.export import (
 from models.lookup import Directory, Resolution, load_directory, normalise
 from models.measures import find_measure, measure_names, measure_views
 from models.periods import period_label, recent_periods
-from models.plans import NoActivePlan, active_plan, set_owners
+from models.plans import NoActivePlan, active_plan, set_backups, set_owners
 from models.queries import (
     department_summary,
     goal_ref,
@@ -270,10 +270,16 @@ async def _owner(q: Query) -> Shown:
     if found.target is None:
         return _not_found(q.command.words, found)
     department = directory.department(found.target)
-    users = q.command.user_ids
-    await set_owners(q.session, department, users)
-    log.info("owners of %s set to %s by %s", department.key, users, q.user_id)
-    return Shown(lambda people: render_owners_set(department.name, users, people), False)
+    users, backups = q.command.user_ids, q.command.backup_ids
+    if users:
+        await set_owners(q.session, department, users)
+        log.info("owners of %s set to %s by %s", department.key, users, q.user_id)
+    if backups is not None:
+        await set_backups(q.session, department, backups)
+        log.info("backup owners of %s set to %s by %s", department.key, backups, q.user_id)
+    return Shown(
+        lambda people: render_owners_set(department.name, users, people, backups=backups), False
+    )
 
 
 async def _board(

@@ -135,7 +135,10 @@ _HELP = (
     (command("help"), "this list"),
 )
 _ADMIN_HELP = (
-    (command("owner", "fire", "@someone"), "set a department's owner(s)"),
+    (
+        command("owner", "fire", "@someone"),
+        "set a department's owner(s); add `backup @deputy` for backup owners",
+    ),
     (command("export"), "the latest status of every initiative as a CSV file, sent to you"),
 )
 
@@ -470,10 +473,25 @@ def render_error(text: str) -> Message:
     return message(shown, [section(shown)])
 
 
-def render_owners_set(department_name: str, owners: Sequence[str], people: People) -> Message:
-    """The confirmation an admin sees after `/plan owner`."""
-    named = ", ".join(people(user) for user in owners)
-    shown = f"✅ *{escape(excerpt(department_name, NAME))}* is now owned by {named}."
+def render_owners_set(
+    department_name: str,
+    owners: Sequence[str],
+    people: People,
+    *,
+    backups: Sequence[str] | None = None,
+) -> Message:
+    """The confirmation an admin sees after `/plan owner` (owners, backup owners or both)."""
+    name = f"*{escape(excerpt(department_name, NAME))}*"
+    said = []
+    if owners:
+        said.append(f"is now owned by {', '.join(people(user) for user in owners)}")
+    if backups is not None:
+        said.append(
+            f"has {', '.join(people(user) for user in backups)} as backup "
+            f"owner{'' if len(backups) == 1 else 's'}: they may answer for it and are "
+            "reminded from the second reminder on"
+        )
+    shown = f"✅ {name} {'; it '.join(said)}."
     return message(shown, [section(shown)])
 
 

@@ -29,7 +29,13 @@ from handlers.messages.layout import (
     section,
 )
 from handlers.messages.text import escape, escaped_excerpt
-from handlers.messages.words import FROM_THE_PLAN, owner_names, said_by, status_text
+from handlers.messages.words import (
+    FROM_THE_PLAN,
+    owner_names,
+    people_named,
+    said_by,
+    status_text,
+)
 from models.attention import AttentionByGoal, AttentionItem, ItemRef, Which
 from models.digest_content import Change
 from models.periods import period_label
@@ -240,9 +246,10 @@ def render_owners(o: OwnersOverview, people: People, *, timezone: str) -> Messag
             last = "never answered"
         else:
             last = f"last answer {said_by(line.last_answer, people, timezone)}"
+        backups = f" (backup {people_named(line.backups, people)})" if line.backups else ""
         return (
             f"• *{plan_name(line.department.name)}* ({plural(line.initiatives, 'initiative')}) — "
-            f"{owner_names(line.department, people)} · {reported} · {last}"
+            f"{owner_names(line.department, people)}{backups} · {reported} · {last}"
         )
 
     parts: list[Part] = [

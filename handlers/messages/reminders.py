@@ -15,6 +15,7 @@ from handlers.messages.layout import (
 )
 from handlers.messages.prompt import due_words, mentions, prompt_buttons
 from handlers.messages.text import escape
+from handlers.messages.words import people_named
 from models.cycle import DepartmentState
 
 _ORDINALS = {1: "Reminder", 2: "Second reminder", 3: "Third reminder"}
@@ -52,13 +53,30 @@ def _ask(state: DepartmentState) -> str:
     return _ONE_CLICK.removesuffix(".") + owed.replace("; still", ". Still", 1) + "."
 
 
+FIRST_FOR_BACKUPS = 2  # the reminder from which backup owners are reminded too
+
+
+def reminded_backups(state: DepartmentState, ordinal: int) -> tuple[str, ...]:
+    """The backup owners a reminder goes to: none at first, all of them from the second on
+    (those who are owners too are reminded as owners)."""
+    if ordinal < FIRST_FOR_BACKUPS:
+        return ()
+    return tuple(b for b in state.backups if b not in state.owners)
+
+
 def render_reminder(
     state: DepartmentState, ordinal: int, people: People, *, due: datetime | None = None
 ) -> Message:
     """Posted in the prompt's thread while the department has not answered, or still owes a
     measure's number; `due` is the period's close."""
     lead = _ORDINALS.get(ordinal, f"Reminder {ordinal}")
-    owners = f"{mentions(state, people)}, " if state.owners else ""
+    named = mentions(state, people) if state.owners else ""
+    backups = reminded_backups(state, ordinal)
+    if backups:
+        # From the second reminder on, the backup owners hear it too: they may answer.
+        also = f"{people_named(backups, people, _MOST_NAMED)} as backup"
+        named = f"{named} (and {also})" if named else also
+    owners = f"{named}, " if named else ""
     shown = f"{lead}: {owners}{_still_open(state, due)} — {_ask(state)}"
     return message(
         f"{escape(state.name)}: your {month_name(state.period)} update is still open",
