@@ -32,8 +32,10 @@ from models.plans import (
     list_owners,
     load_plan,
     set_backups,
+    set_contacts,
     set_owners,
 )
+from models.tables import ContactRole
 from models.tokens import TokenError
 
 log = logging.getLogger("planbot")
@@ -133,8 +135,11 @@ def _parser() -> argparse.ArgumentParser:
 
     jobs = commands.add_parser("jobs", help="scheduled jobs").add_subparsers(metavar="ACTION")
     jobs_run = jobs.add_parser("run", help="run a job now: the scheduler's own code")
-    jobs_run.add_argument("job", choices=("prompts", "reminders", "digest", "fetch"))
-    jobs_run.add_argument("--period", help="the reporting period (default: the open one)")
+    jobs_run.add_argument("job", choices=("prompts", "reminders", "digest", "fetch", "escalate"))
+    jobs_run.add_argument(
+        "--period",
+        help="the reporting period (default: the open one; for escalate, the one that closed)",
+    )
     jobs_run.add_argument("--department", help="only this department (prompts)")
     jobs_run.add_argument("--reminder", type=int, help="which reminder (1, 2…; default: due)")
     jobs_run.set_defaults(run=_jobs_run)
@@ -155,6 +160,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     owners_set.add_argument(
         "--no-backups", action="store_true", help="remove the department's backup owners"
+    )
+    owners_set.add_argument(
+        "--escalation",
+        action="append",
+        metavar="USER_ID",
+        help="who is told by direct message when a period closes without the department's "
+        "answer (repeat for several; default: the admins)",
+    )
+    owners_set.add_argument(
+        "--no-escalation",
+        action="store_true",
+        help="remove its escalation contacts (the admins are told again)",
     )
     owners_set.set_defaults(run=_owners_set)
     owners_load = owners.add_parser(
@@ -422,6 +439,7 @@ def _jobs_run(settings: Settings, args: argparse.Namespace) -> int:
     async def go(engine: AsyncEngine) -> int:
         ctx = plan_context(settings, engine)
         client = build_client(settings)
+        period_shown = period
         if args.job == "digest":
             from handlers.people import PeopleNames
             from jobs.weekly_digest import DigestOutcome, post_weekly_digest
@@ -439,7 +457,24 @@ def _jobs_run(settings: Settings, args: argparse.Namespace) -> int:
             }[digest.outcome]
             err.print(f"Digest for the week of {digest.week}: {verdict}.", highlight=False)
             return 1 if digest.outcome is DigestOutcome.FAILED else 0
-        if args.job == "prompts":
+        if args.job == "escalate":
+            from jobs.escalations import escalate_silence
+            from models.periods import previous_period
+
+            closed = period if args.period else previous_period(period)
+            if ctx.now() < ctx.calendar.closes_at(closed):
+                raise CommandError(f"{closed} has not closed yet: silence is escalated once it has")
+            escalation = await escalate_silence(ctx, client, closed)
+            period_shown = closed
+            rows = [
+                ("escalated", escalation.escalated),
+                ("had answered", escalation.answered),
+                ("already escalated", escalation.already),
+                ("nobody to tell (no contact, no admin)", escalation.nobody),
+                ("failed", [f"{k} ({e})" for k, e in escalation.failed]),
+            ]
+            failing = bool(escalation.failed)
+        elif args.job == "prompts":
             try:
                 # Run by a person: prompts blocked by their channel are tried again too.
                 run = await post_monthly_prompts(
@@ -476,7 +511,7 @@ def _jobs_run(settings: Settings, args: argparse.Namespace) -> int:
                 ("failed", [f"{k} ({e})" for k, e in reminders.failed]),
             ]
             failing = bool(reminders.failed)
-        table = Table(f"{args.job} for {period}", "departments")
+        table = Table(f"{args.job} for {period_shown}", "departments")
         for label, keys in rows:
             table.add_row(label, ", ".join(keys) or "—")
         Console().print(table)
@@ -496,7 +531,11 @@ def _owners_set(settings: Settings, args: argparse.Namespace) -> int:
     backups: list[str] | None = [] if args.no_backups else args.backup
     if args.no_backups and args.backup:
         raise CommandError("give --backup or --no-backups, not both")
-    bad = [u for u in [*args.user_ids, *(backups or [])] if not _USER_ID.match(u)]
+    escalation: list[str] | None = [] if args.no_escalation else args.escalation
+    if args.no_escalation and args.escalation:
+        raise CommandError("give --escalation or --no-escalation, not both")
+    named = [*args.user_ids, *(backups or []), *(escalation or [])]
+    bad = [u for u in named if not _USER_ID.match(u)]
     if bad:
         raise CommandError(f"{bad[0]!r} is not a Slack user id such as U0123ABCD")
     if args.channel and not _CHANNEL_ID.match(args.channel):
@@ -515,6 +554,8 @@ def _owners_set(settings: Settings, args: argparse.Namespace) -> int:
             await set_owners(session, department, args.user_ids, args.channel)
             if backups is not None:
                 await set_backups(session, department, backups)
+            if escalation is not None:
+                await set_contacts(session, department, ContactRole.ESCALATION, escalation)
             if moved and department.id is not None:  # a prompt its old channel refused
                 await reopen_blocked_prompts(session, department_ids=[department.id])
             return department.name
@@ -524,6 +565,8 @@ def _owners_set(settings: Settings, args: argparse.Namespace) -> int:
     said = f"{name}: owners set to {', '.join(args.user_ids)}"
     if backups is not None:
         said += f"; backup owners: {', '.join(backups) or 'none'}"
+    if escalation is not None:
+        said += f"; escalation: {', '.join(escalation) or 'the admins'}"
     err.print(f"{said}.", highlight=False)
     return 0
 
@@ -574,7 +617,13 @@ def _owners_list(settings: Settings, _args: argparse.Namespace) -> int:
 
     _prepare_database(settings)
     rows = _on_database(settings, go)
-    table = Table("key", "department", "initiatives", "owners", "backups", "channel")
+    table = Table()
+    table.add_column("key", no_wrap=True)
+    table.add_column("department")
+    table.add_column("initiatives", justify="right")
+    # User and channel ids are folded onto a second line when narrow, never cut.
+    for name in ("owners", "backups", "escalation", "channel"):
+        table.add_column(name, overflow="fold")
     for row in rows:
         table.add_row(
             row.key,
@@ -582,9 +631,13 @@ def _owners_list(settings: Settings, _args: argparse.Namespace) -> int:
             str(row.initiatives),
             ", ".join(row.owners) or "—",
             ", ".join(row.backups) or "—",
+            ", ".join(row.escalation) or "admins",
             row.channel_id or f"(updates channel {settings.updates_channel or 'unset'})",
         )
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:  # piped or redirected: one line per department, for grep
+        console = Console(width=max(console.width, 160))
+    console.print(table)
     return 0
 
 

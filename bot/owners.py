@@ -18,8 +18,8 @@ from models.cycle import reopen_blocked_prompts
 from models.db import session_scope
 from models.lookup import load_directory
 from models.ownersfile import Owner, OwnersFile
-from models.plans import active_plan_id, set_backups, set_owners
-from models.tables import Department
+from models.plans import active_plan_id, set_backups, set_contacts, set_owners
+from models.tables import ContactRole, Department
 
 AT_ONCE = 4
 LIST_PAGES = 25
@@ -42,6 +42,7 @@ class Assignment:
     channel_changes: bool
     backup_ids: tuple[str, ...] | None = None  # None: the file has no backups column
     backups_shown: tuple[str, ...] = ()
+    escalation_ids: tuple[str, ...] | None = None  # None: the file has no escalation column
 
 
 async def check_owners_file(
@@ -151,6 +152,7 @@ async def check_owners_file(
     for row in found.rows:
         ids, shown = resolved(row.row, row.owners)
         backup_ids, backups_shown = resolved(row.row, row.backups or ())
+        escalation_ids, _ = resolved(row.row, row.escalation or ())
         channel_id: str | None = None
         channel_shown = "(unchanged)"
         if row.channel is not None:
@@ -189,6 +191,9 @@ async def check_owners_file(
                 channel_changes=not keep and channel_id != department.channel_id,
                 backup_ids=None if row.backups is None else tuple(dict.fromkeys(backup_ids)),
                 backups_shown=tuple(dict.fromkeys(backups_shown)),
+                escalation_ids=(
+                    None if row.escalation is None else tuple(dict.fromkeys(escalation_ids))
+                ),
             )
         )
     found.check()
@@ -208,6 +213,10 @@ async def save_assignments(engine: AsyncEngine, assignments: list[Assignment]) -
             await set_owners(session, department, assignment.user_ids)
             if assignment.backup_ids is not None:
                 await set_backups(session, department, assignment.backup_ids)
+            if assignment.escalation_ids is not None:
+                await set_contacts(
+                    session, department, ContactRole.ESCALATION, assignment.escalation_ids
+                )
         moved = [a.department_id for a in assignments if a.channel_changes]
         if moved:
             await reopen_blocked_prompts(session, department_ids=moved)

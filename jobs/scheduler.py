@@ -16,11 +16,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import PlanContext
 from handlers.people import PeopleNames
+from jobs.escalations import EscalationRun, escalate_silence
 from jobs.measure_fetch import FETCH_TIME, fetch_measures
 from jobs.prompts import PromptRun, post_monthly_prompts
 from jobs.reminders import ReminderRun, due_reminder, send_reminders
 from jobs.weekly_digest import DigestRun, post_weekly_digest
-from models.periods import open_period
+from models.periods import open_period, previous_period
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class DueRun:
     prompts: PromptRun | None = None
     reminders: ReminderRun | None = None
     digest: DigestRun | None = None
+    escalations: EscalationRun | None = None
     ran: list[str] = field(default_factory=list)
 
 
@@ -69,6 +71,11 @@ class Cycle:
         if self._window(self.ctx.calendar.prompt_at(period), now):
             result.prompts = await post_monthly_prompts(self.ctx, self.client, period)
             result.ran.append("prompts")
+        closed = previous_period(period)
+        if self._window(self.ctx.calendar.closes_at(closed), now):
+            # The month before closed as this one opened: its silence goes to its contacts.
+            result.escalations = await escalate_silence(self.ctx, self.client, closed)
+            result.ran.append("escalations")
         ordinal = due_reminder(self.ctx, period, now)
         if ordinal is not None and self._window(
             self.ctx.calendar.reminder_at(period, ordinal), now

@@ -26,6 +26,7 @@ from models.tables import (
     DepartmentContact,
     DepartmentOwner,
     Digest,
+    Escalation,
     Initiative,
     PostState,
     Prompt,
@@ -671,6 +672,38 @@ async def finish_reminder(
         else {"state": PostState.FAILED, "last_error": error[:500]}
     )
     await session.exec(sa.update(Reminder).where(col(Reminder.id) == reminder_id).values(**values))
+
+
+# --- escalations at a period's close -----------------------------------------------------------
+
+
+async def claim_escalation(
+    session: AsyncSession, department_id: int, period: str, now: datetime, holder: Holder
+) -> int | None:
+    """Record the escalation of a department's silence for `period` and claim it for sending,
+    as reminders are; its id, or None when it is sent or being sent by another process."""
+    claimed = await claim_for_posting(
+        session,
+        Escalation,
+        {"department_id": department_id, "period": period},
+        claimable=(PostState.PENDING, PostState.FAILED),
+        now=now,
+        holder=holder,
+    )
+    return None if claimed is None else int(claimed.id)
+
+
+async def finish_escalation(
+    session: AsyncSession, escalation_id: int, now: datetime, error: str | None = None
+) -> None:
+    values: dict[str, object] = (
+        {"state": PostState.SENT, "sent_at": now, "last_error": None}
+        if error is None
+        else {"state": PostState.FAILED, "last_error": error[:500]}
+    )
+    await session.exec(
+        sa.update(Escalation).where(col(Escalation.id) == escalation_id).values(**values)
+    )
 
 
 # --- Slack event deliveries ------------------------------------------------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 from models.clean import clean_text
 
 COLUMNS = ("department", "owners")
-OPTIONAL = ("channel", "backups")
+OPTIONAL = ("channel", "backups", "escalation")
 MAX_CELL = 2000
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -67,11 +67,12 @@ class OwnersRow:
     owners: tuple[Owner, ...]
     channel: ChannelCell | None  # None: the file has no channel column; keep the department's
     backups: tuple[Owner, ...] | None = None  # None: no backups column; keep the department's
+    escalation: tuple[Owner, ...] | None = None  # None: no escalation column; keep them
 
     @property
     def people(self) -> tuple[Owner, ...]:
-        """Everyone the row names, owners and backups."""
-        return (*self.owners, *(self.backups or ()))
+        """Everyone the row names: owners, backups, escalation contacts."""
+        return (*self.owners, *(self.backups or ()), *(self.escalation or ()))
 
 
 @dataclass
@@ -119,13 +120,14 @@ def parse_owners_csv(raw: str, source: str = "owners.csv") -> OwnersFile:
             said.append(f"unknown column(s): {', '.join(unknown)}")
         found.fail_row(
             1,
-            f"{'; '.join(said)} (the columns are department, owners, and optionally channel "
-            "and backups)",
+            f"{'; '.join(said)} (the columns are department, owners, and optionally channel, "
+            "backups and escalation)",
         )
         return found
     reader.fieldnames = header
     has_channel = "channel" in header
     has_backups = "backups" in header
+    has_escalation = "escalation" in header
     for number, row in enumerate(reader, start=2):
         if None in row:
             found.fail_row(number, "more cells than columns")
@@ -148,7 +150,14 @@ def parse_owners_csv(raw: str, source: str = "owners.csv") -> OwnersFile:
             if has_backups
             else None
         )
-        found.rows.append(OwnersRow(number, cells["department"], owners, channel, backups))
+        escalation = (
+            _owners(found, number, cells["escalation"], column="escalation", required=False)
+            if has_escalation
+            else None
+        )
+        found.rows.append(
+            OwnersRow(number, cells["department"], owners, channel, backups, escalation)
+        )
     if not found.rows and not found.problems:
         found.fail_row(2, "no departments in the file")
     return found

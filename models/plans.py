@@ -72,6 +72,7 @@ class DepartmentOwners:
     channel_id: str | None
     initiatives: int
     backups: tuple[str, ...] = ()  # may answer too; reminded from the second reminder on
+    escalation: tuple[str, ...] = ()  # told when a period closes unanswered; () = the admins
 
 
 async def bump_revision(
@@ -321,40 +322,51 @@ async def set_owners(
     await bump_revision(session, department_id=department.id)
 
 
-async def set_backups(
-    session: AsyncSession, department: Department, user_ids: Sequence[str]
+async def set_contacts(
+    session: AsyncSession, department: Department, role: ContactRole, user_ids: Sequence[str]
 ) -> None:
-    """Replace a department's backup owners (none: an empty list). The caller commits."""
+    """Replace a department's people in `role` (none: an empty list). The caller commits."""
     assert department.id is not None
     await session.exec(
         delete(DepartmentContact).where(
             col(DepartmentContact.department_id) == department.id,
-            col(DepartmentContact.role) == ContactRole.BACKUP,
+            col(DepartmentContact.role) == role,
         )
     )
     for user_id in dict.fromkeys(user_ids):
-        session.add(
-            DepartmentContact(department_id=department.id, role=ContactRole.BACKUP, user_id=user_id)
-        )
+        session.add(DepartmentContact(department_id=department.id, role=role, user_id=user_id))
     await session.flush()
     await bump_revision(session, department_id=department.id)
 
 
-async def backups_of(
-    session: AsyncSession, department_ids: Sequence[int]
+async def set_backups(
+    session: AsyncSession, department: Department, user_ids: Sequence[str]
+) -> None:
+    """Replace a department's backup owners. The caller commits."""
+    await set_contacts(session, department, ContactRole.BACKUP, user_ids)
+
+
+async def contacts_of(
+    session: AsyncSession, department_ids: Sequence[int], role: ContactRole
 ) -> dict[int, tuple[str, ...]]:
-    """Each department's backup owners, in user id order (departments without: absent)."""
+    """Each department's people in `role`, in user id order (departments without: absent)."""
     found: dict[int, list[str]] = {}
     for department_id, user_id in await session.exec(
         select(col(DepartmentContact.department_id), col(DepartmentContact.user_id))
         .where(
             col(DepartmentContact.department_id).in_(list(department_ids)),
-            col(DepartmentContact.role) == ContactRole.BACKUP,
+            col(DepartmentContact.role) == role,
         )
         .order_by(col(DepartmentContact.user_id))
     ):
         found.setdefault(department_id, []).append(user_id)
     return {d: tuple(users) for d, users in found.items()}
+
+
+async def backups_of(
+    session: AsyncSession, department_ids: Sequence[int]
+) -> dict[int, tuple[str, ...]]:
+    return await contacts_of(session, department_ids, ContactRole.BACKUP)
 
 
 async def list_owners(session: AsyncSession) -> list[DepartmentOwners]:
@@ -385,7 +397,9 @@ async def list_owners(session: AsyncSession) -> list[DepartmentOwners]:
             )
         ).all()
     )
-    backups = await backups_of(session, [d.id for d in departments if d.id is not None])
+    ids = [d.id for d in departments if d.id is not None]
+    backups = await backups_of(session, ids)
+    escalation = await contacts_of(session, ids, ContactRole.ESCALATION)
     return [
         DepartmentOwners(
             key=d.key,
@@ -394,6 +408,7 @@ async def list_owners(session: AsyncSession) -> list[DepartmentOwners]:
             channel_id=d.channel_id,
             initiatives=counts.get(d.id or 0, 0),
             backups=backups.get(d.id or 0, ()),
+            escalation=escalation.get(d.id or 0, ()),
         )
         for d in departments
     ]

@@ -115,6 +115,7 @@ class ContactRole(StrEnum):
     """Who else a department has besides its owners (issue 16)."""
 
     BACKUP = "backup"  # may answer for the department; reminded from the second reminder on
+    ESCALATION = "escalation"  # told by direct message when a period closes without an answer
 
 
 class DepartmentContact(SQLModel, table=True):
@@ -234,6 +235,26 @@ class Reminder(SQLModel, table=True):
     lease_until: datetime | None = _when(default=None, nullable=True)
     attempts: int = 0
     thread_ts: str | None = Field(default=None, max_length=40)  # its post in the prompt's thread
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = _when(default_factory=utcnow)
+    sent_at: datetime | None = _when(default=None, nullable=True)
+
+
+class Escalation(SQLModel, table=True):
+    """The direct message to a department's escalation contacts when a period closed without
+    its answer (issue 16): claimed like a reminder, sent once per department and period."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (sa.UniqueConstraint("department_id", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_id: int = Field(foreign_key="departments.id")
+    period: str = Field(max_length=7)
+    state: str = Field(default=PostState.PENDING, max_length=20)  # a PostState
+    claimed_at: datetime | None = _when(default=None, nullable=True)
+    holder: str | None = Field(default=None, max_length=120)
+    lease_until: datetime | None = _when(default=None, nullable=True)
+    attempts: int = 0
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = _when(default_factory=utcnow)
     sent_at: datetime | None = _when(default=None, nullable=True)

@@ -61,10 +61,18 @@ _NUMBER = re.compile(r"#?([0-9]{1,5})")
 TOO_LONG = f"That is longer than {MAX_COMMAND_TEXT} characters. Try `/plan help`."
 BAD_HISTORY = "Name a department and an initiative number, e.g. `/plan history fire 3`."
 BAD_OWNER = (
-    "Name a department and mention its owner(s), e.g. `/plan owner fire @chief`, and any "
-    "backup owners after the word backup: `/plan owner fire @chief backup @deputy`."
+    "Name a department and mention its owner(s), e.g. `/plan owner fire @chief`; backup owners "
+    "and escalation contacts follow their word: `/plan owner fire @chief backup @deputy "
+    "escalation @coo`."
 )
-_BACKUP_WORDS = ("backup", "backups", "backup:", "backups:")
+# `/plan owner fire @chief backup @deputy escalation @coo`: the words that start a role's list.
+_ROLE_WORDS = {
+    "backup": "backup",
+    "backups": "backup",
+    "escalation": "escalation",
+    "escalations": "escalation",
+    "escalate": "escalation",
+}
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,7 @@ class PlanCommand:
     number: int | None = None
     user_ids: tuple[str, ...] = ()
     backup_ids: tuple[str, ...] | None = None  # `/plan owner … backup @x`; None: not named
+    escalation_ids: tuple[str, ...] | None = None  # `/plan owner … escalation @x`
 
 
 @dataclass(frozen=True)
@@ -108,27 +117,29 @@ def parse_plan_command(text: str) -> PlanCommand | CommandError:
         return PlanCommand(Verb.HISTORY, words, int(number))
     if verb in ("owner", "owners"):
         parts = rest.split(" ")
-        # From the end: backup owners after the word "backup", then the owners, then the
-        # department's name.
-        backups: list[str] | None = None
+        # From the end: each role's people after its word ("backup", "escalation"), then the
+        # owners, then the department's name.
+        roles: dict[str, tuple[str, ...]] = {}
         users: list[str] = []
         while parts:
+            role = _ROLE_WORDS.get(parts[-1].casefold().rstrip(":"))
             if match := _USER.match(parts[-1]):
                 users.append(match.group(1) or match.group(2))
-            elif parts[-1].casefold() in _BACKUP_WORDS and backups is None:
-                backups, users = users, []
+            elif role is not None and role not in roles:
+                if not users:  # a role's word with nobody after it
+                    return CommandError(BAD_OWNER)
+                roles[role], users = tuple(reversed(users)), []
             else:
                 break
             parts.pop()
-        if backups is not None and not backups:  # "backup" with nobody after it
-            return CommandError(BAD_OWNER)
-        if not parts or not (users or backups) or not " ".join(parts).strip():
+        if not parts or not (users or roles) or not " ".join(parts).strip():
             return CommandError(BAD_OWNER)
         return PlanCommand(
             Verb.OWNER,
             " ".join(parts),
             user_ids=tuple(reversed(users)),
-            backup_ids=None if backups is None else tuple(reversed(backups)),
+            backup_ids=roles.get("backup"),
+            escalation_ids=roles.get("escalation"),
         )
     words, _, last = text.rpartition(" ")
     if words and last.casefold() in ("objectives", "objective"):

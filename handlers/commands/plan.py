@@ -68,7 +68,7 @@ from models.export import (
 from models.lookup import Directory, Resolution, load_directory, normalise
 from models.measures import find_measure, measure_names, measure_views
 from models.periods import period_label, recent_periods
-from models.plans import NoActivePlan, active_plan, set_backups, set_owners
+from models.plans import NoActivePlan, active_plan, set_backups, set_contacts, set_owners
 from models.queries import (
     department_summary,
     goal_ref,
@@ -79,6 +79,7 @@ from models.queries import (
     owners_overview,
     response_rate,
 )
+from models.tables import ContactRole
 
 log = logging.getLogger(__name__)
 
@@ -277,8 +278,15 @@ async def _owner(q: Query) -> Shown:
     if backups is not None:
         await set_backups(q.session, department, backups)
         log.info("backup owners of %s set to %s by %s", department.key, backups, q.user_id)
+    escalation = q.command.escalation_ids
+    if escalation is not None:
+        await set_contacts(q.session, department, ContactRole.ESCALATION, escalation)
+        log.info("escalation of %s set to %s by %s", department.key, escalation, q.user_id)
     return Shown(
-        lambda people: render_owners_set(department.name, users, people, backups=backups), False
+        lambda people: render_owners_set(
+            department.name, users, people, backups=backups, escalation=escalation
+        ),
+        False,
     )
 
 

@@ -479,8 +479,10 @@ def render_owners_set(
     people: People,
     *,
     backups: Sequence[str] | None = None,
+    escalation: Sequence[str] | None = None,
 ) -> Message:
-    """The confirmation an admin sees after `/plan owner` (owners, backup owners or both)."""
+    """The confirmation an admin sees after `/plan owner`: its owners, backup owners and
+    escalation contacts, whichever were given."""
     name = f"*{escape(excerpt(department_name, NAME))}*"
     said = []
     if owners:
@@ -490,6 +492,11 @@ def render_owners_set(
             f"has {', '.join(people(user) for user in backups)} as backup "
             f"owner{'' if len(backups) == 1 else 's'}: they may answer for it and are "
             "reminded from the second reminder on"
+        )
+    if escalation is not None:
+        said.append(
+            f"tells {', '.join(people(user) for user in escalation)} by direct message when "
+            "a month closes without its update"
         )
     shown = f"✅ {name} {'; it '.join(said)}."
     return message(shown, [section(shown)])
