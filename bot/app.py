@@ -43,6 +43,7 @@ def plan_context(
         claim_lease=timedelta(seconds=settings.claim_lease_seconds),
         posts_per_second=settings.posts_per_second,
         fiscal_year_start=settings.fiscal_year_start,
+        reason_required=settings.reason_required,
         **extra,
     )
 

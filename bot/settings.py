@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     fiscal_year_start: int = Field(
         7, ge=1, le=12, validation_alias=_env("PLANBOT_FISCAL_YEAR_START")
     )
+    # An initiative set At risk or Off track needs a reason (a note): the form refuses it
+    # without one, a thread reply is recorded and asked why (issue 16). Off: no asking.
+    reason_required: bool = Field(True, validation_alias=_env("PLANBOT_REASON_REQUIRED"))
 
     @field_validator("slack_api_url")
     @classmethod
@@ -231,6 +234,7 @@ _NAMES = {
     "max_connections": "PLANBOT_MAX_CONNECTIONS",
     "keep_alive_seconds": "PLANBOT_KEEP_ALIVE_SECONDS",
     "fiscal_year_start": "PLANBOT_FISCAL_YEAR_START",
+    "reason_required": "PLANBOT_REASON_REQUIRED",
 }
 
 

@@ -28,6 +28,7 @@ class PlanContext:
     claim_lease: timedelta = timedelta(seconds=60)  # see Settings.claim_lease_seconds
     posts_per_second: float = 45.0  # the fan-outs' starting pace for the workspace
     fiscal_year_start: int = 7  # the month a fiscal year starts (measures' yearly targets)
+    reason_required: bool = True  # At risk and Off track need a note (issue 16)
 
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.admins

@@ -31,6 +31,12 @@ class Status(StrEnum):
     def needs_attention(self) -> bool:
         return self in (Status.AT_RISK, Status.OFF_TRACK)
 
+    @property
+    def needs_reason(self) -> bool:
+        """Set At risk or Off track, a status is explained (issue 16: escalation by
+        exception)."""
+        return self.needs_attention
+
 
 @dataclass(frozen=True)
 class Look:

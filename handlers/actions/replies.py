@@ -87,11 +87,15 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
             await tell_privately(respond, client, context, render_already_answered(who))
             return
         # Stored; now show it where the question was, and on the prompt.
-        blocks = with_question_answered(_original_blocks(body), asked.id, entry, mention(user))
+        why = ctx.reason_required and entry.status.needs_reason and not entry.note.strip()
+        blocks = with_question_answered(
+            _original_blocks(body), asked.id, entry, mention(user), ask_why=why
+        )
         if blocks is not None and body.get("response_url"):
             await respond(replace_original=True, text="Recorded", blocks=blocks)
         else:
-            await tell_privately(respond, client, context, render_choice_done(entry, asked.period))
+            done = render_choice_done(entry, asked.period, ask_why=why)
+            await tell_privately(respond, client, context, done)
         await refresh_prompt(ctx, client, state.key, state.period, user)
 
     @app.action(ActionId.REPLY_UNDO)

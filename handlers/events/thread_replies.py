@@ -185,6 +185,21 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
             await refresh_prompt(ctx, client, state.key, state.period, reply.user)
 
 
+def _without_reason(state: DepartmentState, changed: list[UpdateEntry]) -> list[UpdateEntry]:
+    """Reds and ambers set by this reply without a reason, asked why once: not when the
+    initiative already had that status this period (asked then, or explained then)."""
+    found = []
+    for entry in changed:
+        if not entry.status.needs_reason or entry.note.strip():
+            continue
+        initiative = state.initiative(entry.number)
+        before = initiative.latest if initiative is not None else None
+        if before is not None and before.period == state.period and before.status == entry.status:
+            continue
+        found.append(entry)
+    return found
+
+
 async def _record(
     ctx: PlanContext,
     state: DepartmentState,
@@ -277,6 +292,7 @@ async def _record(
         ],
         kept_complete=reading.kept_complete,
         without_status=reading.without_status,
+        ask_why=_without_reason(state, changed) if ctx.reason_required else [],
         restored=restored,
         edited=reply.edited,
         undoable=any(

@@ -89,6 +89,22 @@ class ReplyAnswer:
     edited: bool = False
     undoable: bool = True  # something recorded had an earlier update to go back to
     measures: Sequence[RecordedMeasure] = ()  # measure lines recorded (not undone by Undo)
+    # Recorded At risk or Off track without a reason: asked why, in this answer only (issue 16).
+    ask_why: Sequence[UpdateEntry] = ()
+
+
+def _why_question(entries: Sequence[UpdateEntry]) -> str:
+    """'*Why?* #3 is 🟡 At risk and #5 is 🔴 Off track without a reason. …'"""
+    said = [f"#{e.number} is {e.status.label}" for e in entries[:_MOST_QUESTIONS]]
+    if len(entries) > _MOST_QUESTIONS:
+        said.append(f"{len(entries) - _MOST_QUESTIONS} more")
+    listed = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
+    first = entries[0]
+    return (
+        f"❓ *Why?* {listed} without a reason. It is recorded; a sentence on what is in the "
+        f"way helps leadership help. Reply here, e.g. `{first.number} "
+        f"{first.status.word.lower()} - waiting on the contractor`, or add it in the form."
+    )
 
 
 def entry_line(entry: UpdateEntry) -> str:
@@ -197,6 +213,8 @@ def render_reply_answer(answer: ReplyAnswer) -> Message:
         )
     for note in notes:
         parts.append(context(note))
+    if answer.ask_why:
+        parts.append(section(_why_question(answer.ask_why)))
     asked = list(answer.questions)
     for question in asked[:_MOST_QUESTIONS]:
         parts += _question_parts(question)
@@ -266,11 +284,14 @@ def render_not_an_update(department_key: str, period: str) -> Message:
 
 
 def with_question_answered(
-    blocks: Any, question_id: int, entry: UpdateEntry, who: str
+    blocks: Any, question_id: int, entry: UpdateEntry, who: str, *, ask_why: bool = False
 ) -> list[dict[str, Any]] | None:
-    """The thread answer's blocks with one question's buttons replaced by what was chosen;
-    None when the blocks are not the answer we posted (the caller then says it another way)."""
+    """The thread answer's blocks with one question's buttons replaced by what was chosen
+    (and, with `ask_why`, the reason asked for); None when the blocks are not the answer we
+    posted (the caller then says it another way)."""
     line = f"✅ {entry_line(entry)} — recorded, chosen by {who}"
+    if ask_why:
+        line += "\n" + _why_question([entry])
     block_id = f"{_QUESTION_BLOCK}{question_id}"
     replaced = _replace_block(blocks, block_id, line)
     if replaced is None:
@@ -302,8 +323,10 @@ def _replace_block(blocks: Any, block_id: str, line: str) -> list[dict[str, Any]
     ]
 
 
-def render_choice_done(entry: UpdateEntry, period: str) -> Message:
+def render_choice_done(entry: UpdateEntry, period: str, *, ask_why: bool = False) -> Message:
     shown = f"Recorded for {period_label(period)}: {entry_line(entry)}"
+    if ask_why:
+        shown += "\n" + _why_question([entry])
     return message(shown, [section(shown)])
 
 

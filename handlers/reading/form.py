@@ -16,6 +16,7 @@ _PERCENT = re.compile(r"\s*([0-9]{1,3})\s*%?\s*", re.ASCII)
 PERCENT_ERROR = "Enter a whole number from 0 to 100"
 STATUS_ERROR = "Choose a status"
 STATUS_MISSING_ERROR = "Choose a status to record the percent and note"
+REASON_ERROR = "Say why, in a sentence: at risk and off track need a reason"
 MEASURE_BLOCK = "measure-"  # + the measure's id: its number input
 MEASURE_NOTE_BLOCK = "mnote-"  # + the measure's id: why it is off target
 NUMBER_ERROR = "Enter a number (digits, a decimal point, a minus sign)"
@@ -81,12 +82,13 @@ def _read_percent(raw: Any) -> tuple[int | None, bool]:
 
 
 def read_form(
-    values: Mapping[str, Any], numbers: Collection[int]
+    values: Mapping[str, Any], numbers: Collection[int], *, reason_required: bool = False
 ) -> tuple[list[UpdateEntry], dict[str, str]]:
     """Entries and errors from a submitted form page: `view["state"]["values"]` and the
     initiative numbers that page showed. Errors are keyed by block id, ready for
     `response_action: errors`; record nothing while there are any. An initiative whose optional
-    status was left empty (with no percent or note) is skipped. Never raises."""
+    status was left empty (with no percent or note) is skipped. With `reason_required`, At risk
+    and Off track without a note are refused on the note. Never raises."""
     entries: list[UpdateEntry] = []
     errors: dict[str, str] = {}
     for n in dict.fromkeys(numbers):
@@ -105,6 +107,8 @@ def read_form(
         status = Status(value) if isinstance(value, str) and value in set(Status) else None
         if status is None:
             errors[f"status-{n}"] = STATUS_ERROR
+        elif reason_required and status.needs_reason and not note:
+            errors[f"note-{n}"] = REASON_ERROR
         elif percent_ok:
             entries.append(UpdateEntry(n, status, percent, note))
     return entries, errors

@@ -64,7 +64,7 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
         if metadata.page > pages:
             numbers = []
         values = ((view.get("state") or {}).get("values")) or {}
-        entries, errors = read_form(values, numbers)
+        entries, errors = read_form(values, numbers, reason_required=ctx.reason_required)
         actuals = []
         if is_measures_page(state, metadata.page, metadata.reopened):
             asked = form_measures(state)

@@ -20,7 +20,17 @@ from jobs.weekly_digest import post_weekly_digest
 from models.db import session_scope
 from models.samples import add_sample_updates
 from models.tables import Department, Initiative, Update
-from tests.helpers import ADMIN, CHIEF, COO, PEOPLE, chosen, mrkdwn_texts, open_form, own
+from tests.helpers import (
+    ADMIN,
+    CHIEF,
+    COO,
+    PEOPLE,
+    chosen,
+    mrkdwn_texts,
+    open_form,
+    own,
+    typed_note,
+)
 
 NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)  # November is the open period
 LEADERSHIP = "C0LEADERS"
@@ -136,7 +146,8 @@ async def test_one_initiative_in_full(city: Workspace) -> None:
 
 async def test_who_owns_what_and_when_they_last_answered(city: Workspace) -> None:
     view = await open_form(city, CHIEF)
-    assert await city.submit(view, {"status-4": chosen("at_risk")}, user=CHIEF) == {}
+    at_risk = {"status-4": chosen("at_risk"), "note-4": typed_note("waiting on parts")}
+    assert await city.submit(view, at_risk, user=CHIEF) == {}
     shown = "\n".join(mrkdwn_texts((await city.command("owners", user=COO)).message["blocks"]))
     fire = next(line for line in shown.splitlines() if line.startswith("• *Fire*"))
     assert f"<@{CHIEF}>" in fire and "✔ reported for November" in fire
@@ -150,7 +161,8 @@ async def test_what_changed_since_the_last_digest(city: Workspace, clock: Clock)
     assert (await post_weekly_digest(city.ctx, city.app.client, PeopleNames())).outcome == "posted"
     clock.moment = NOW + timedelta(hours=2)
     view = await open_form(city, CHIEF)
-    assert await city.submit(view, {"status-4": chosen("off_track")}, user=CHIEF) == {}
+    off_track = {"status-4": chosen("off_track"), "note-4": typed_note("the grant fell through")}
+    assert await city.submit(view, off_track, user=CHIEF) == {}
     changes = (await city.command("changes", user=COO)).message
     shown = "\n".join(mrkdwn_texts(changes["blocks"]))
     assert changes["blocks"][0]["text"]["text"] == "What changed since Dec 2, 2026"

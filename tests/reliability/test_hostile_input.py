@@ -255,6 +255,7 @@ async def test_a_bad_percent_is_an_error_on_its_block_and_writes_nothing(
             "status-1": chosen("on_track"),
             "percent-1": typed_percent(percent),
             "status-2": chosen("at_risk"),  # a good line on the same page is not written either
+            "note-2": typed_note("the vendor is late"),
         }
         answer = await ws.submit(view, values, user=CHIEF)
         assert answer.get("response_action") == "errors", (percent, answer)
