@@ -663,15 +663,21 @@ async def reminder_posted_in_thread(session: AsyncSession, reminder_id: int, ts:
     )
 
 
+def sent_or_failed(now: datetime, error: str | None) -> dict[str, object]:
+    """A claimed message's row once it is sent (or failed, with why: tried again later)."""
+    if error is None:
+        return {"state": PostState.SENT, "sent_at": now, "last_error": None}
+    return {"state": PostState.FAILED, "last_error": error[:500]}
+
+
 async def finish_reminder(
     session: AsyncSession, reminder_id: int, now: datetime, error: str | None = None
 ) -> None:
-    values: dict[str, object] = (
-        {"state": PostState.SENT, "sent_at": now, "last_error": None}
-        if error is None
-        else {"state": PostState.FAILED, "last_error": error[:500]}
+    await session.exec(
+        sa.update(Reminder)
+        .where(col(Reminder.id) == reminder_id)
+        .values(**sent_or_failed(now, error))
     )
-    await session.exec(sa.update(Reminder).where(col(Reminder.id) == reminder_id).values(**values))
 
 
 # --- escalations at a period's close -----------------------------------------------------------
@@ -696,13 +702,10 @@ async def claim_escalation(
 async def finish_escalation(
     session: AsyncSession, escalation_id: int, now: datetime, error: str | None = None
 ) -> None:
-    values: dict[str, object] = (
-        {"state": PostState.SENT, "sent_at": now, "last_error": None}
-        if error is None
-        else {"state": PostState.FAILED, "last_error": error[:500]}
-    )
     await session.exec(
-        sa.update(Escalation).where(col(Escalation.id) == escalation_id).values(**values)
+        sa.update(Escalation)
+        .where(col(Escalation.id) == escalation_id)
+        .values(**sent_or_failed(now, error))
     )
 
 

@@ -254,3 +254,30 @@ def reply_event(ts: str, thread_ts: str, text: str, user: str = CHIEF) -> dict[s
         "thread_ts": thread_ts,
         "text": text,
     }
+
+
+def measure_view(n: int, name: str, values: dict[str, float], target: float, unit: str) -> Any:
+    """A monthly measure (higher is better, its FY2027 target `target`) as the readers of
+    measures see it, for tests of rendering that need no database."""
+    from models.measure_status import Aggregation, Direction, Frequency, MeasureRule
+    from models.measures import MeasureView
+
+    return MeasureView(
+        id=n,
+        key=f"m{n}",
+        name=name,
+        description="",
+        unit=unit,
+        rule=MeasureRule(Direction.HIGHER, Frequency.MONTHLY, Aggregation.LATEST),
+        department_key="dpw",
+        department_name="Public Works",
+        baseline=None,
+        baseline_period=None,
+        goal_ids=(),
+        targets={"FY2027": target},
+        values=values,
+        latest={},
+        position=n,
+        sample=False,
+        source_url=None,
+    )

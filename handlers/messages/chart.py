@@ -277,6 +277,21 @@ def _fits_across(count: int, width_in: float) -> bool:
     return width_in >= len(str(count)) * 0.075 + 0.12
 
 
+def _footnote(figure: Figure, text: str, bottom_in: float) -> None:
+    """A line of small italics at the figure's foot, `bottom_in` inches from the bottom."""
+    figure.text(
+        0.2 / figure.get_figwidth(),
+        bottom_in / figure.get_figheight(),
+        text,
+        ha="left",
+        va="bottom",
+        fontsize=9,
+        style="italic",
+        color=_MUTED,
+        fontfamily=FONT,
+    )
+
+
 def _empty_note(ax: Axes, text: str) -> None:
     ax.text(
         0.5,
@@ -372,17 +387,7 @@ def render_status_by_goal(overview: GoalsOverview, title: str) -> bytes:
         _empty_note(ax, "No initiatives yet")
 
     if hidden > 0:
-        figure.text(
-            0.2 / WIDTH_IN,
-            0.12 / height_in,
-            f"+{hidden} more goals not shown",
-            ha="left",
-            va="bottom",
-            fontsize=9,
-            style="italic",
-            color=_MUTED,
-            fontfamily=FONT,
-        )
+        _footnote(figure, f"+{hidden} more goals not shown", 0.12)
     return _png(figure)
 
 
@@ -457,18 +462,12 @@ def render_trend(
     _draw_segments(ax, boxes)
     _draw_segments(ax, faded, alpha=_FADED)
     if open_column is not None:
-        figure.text(
-            0.2 / WIDTH_IN,
-            0.1 / _TREND_HEIGHT_IN,
+        _footnote(
+            figure,
             f"Each month: every initiative's latest status at its end. "
             f"{period_label(periods[open_column])} is still being reported: initiatives not yet "
             "updated show their last status.",
-            ha="left",
-            va="bottom",
-            fontsize=9,
-            style="italic",
-            color=_MUTED,
-            fontfamily=FONT,
+            0.1,
         )
 
     if most:
@@ -549,17 +548,7 @@ def render_measures_chart(measures: MeasureDigest, title: str) -> bytes:
         )
         _measure_panel(ax, item, measures.series(item))
     if hidden > 0:
-        figure.text(
-            0.2 / width_in,
-            0.08 / height_in,
-            f"+{hidden} more measures off target: the digest lists them all",
-            ha="left",
-            va="bottom",
-            fontsize=9,
-            style="italic",
-            color=_MUTED,
-            fontfamily=FONT,
-        )
+        _footnote(figure, f"+{hidden} more measures off target: the digest lists them all", 0.08)
     return _png(figure)
 
 

@@ -17,7 +17,7 @@ from models.db import session_scope
 from models.measurefile import ActualRow, parse_yaml_measures
 from models.measures import load_measures, record_actuals
 from models.tables import ActualSource
-from tests.helpers import ADMIN, COO, PEOPLE, mrkdwn_texts
+from tests.helpers import ADMIN, COO, PEOPLE, measure_view, mrkdwn_texts
 
 NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)  # November 2026 is open: FY2027 with July starts
 
@@ -155,29 +155,9 @@ def test_a_plan_of_thousands_of_measures_lists_what_fits_and_counts_the_rest() -
     import re
 
     from handlers.messages.measures import LISTED_AT_MOST, MeasureBoard, render_measures
-    from models.measure_status import Aggregation, Direction, Frequency, MeasureRule
-    from models.measures import MeasureView
 
     views = [
-        MeasureView(
-            id=n,
-            key=f"m{n}",
-            name=f"Measure {n:04d}",
-            description="",
-            unit="count",
-            rule=MeasureRule(Direction.HIGHER, Frequency.MONTHLY, Aggregation.LATEST),
-            department_key="dpw",
-            department_name="Public Works",
-            baseline=None,
-            baseline_period=None,
-            goal_ids=(),
-            targets={"FY2027": 100.0},
-            values={"2026-10": float(n % 150)},
-            latest={},
-            position=n,
-            sample=False,
-            source_url=None,
-        )
+        measure_view(n, f"Measure {n:04d}", {"2026-10": float(n % 150)}, 100.0, "count")
         for n in range(1, 1201)
     ]
     board = MeasureBoard(views, "2026-10", ["2026-09", "2026-10"], 7)

@@ -18,12 +18,11 @@ from handlers.messages.chart import MAX_MEASURE_PANELS, measures_alt_text, rende
 from jobs.scheduler import Cycle
 from models.db import session_scope
 from models.digest_content import MeasureAttention, MeasureDigest, measure_digest
-from models.measure_status import Aggregation, Direction, Frequency, MeasureRule
 from models.measurefile import ActualRow, parse_yaml_measures
-from models.measures import MeasureView, load_measures, record_actuals
+from models.measures import load_measures, record_actuals
 from models.plans import active_plan_id
 from models.tables import ActualSource
-from tests.helpers import ADMIN, mrkdwn_texts
+from tests.helpers import ADMIN, measure_view, mrkdwn_texts
 
 NY = ZoneInfo("America/New_York")
 LEADERSHIP = "C0LEADERS"
@@ -284,24 +283,12 @@ def test_the_chart_draws_at_most_six_panels_and_says_so() -> None:
     periods = ["2026-08", "2026-09", "2026-10"]
     attention = []
     for n in range(8):
-        view = MeasureView(
-            id=n,
-            key=f"m{n}",
-            name=f"Measure {n} with a long name that wraps over two lines at least",
-            description="",
-            unit="%",
-            rule=MeasureRule(Direction.HIGHER, Frequency.MONTHLY, Aggregation.LATEST),
-            department_key="dpw",
-            department_name="Public Works",
-            baseline=None,
-            baseline_period=None,
-            goal_ids=(),
-            targets={"FY2027": 80.0},
-            values={p: 50.0 + n + i for i, p in enumerate(periods)},
-            latest={},
-            position=n,
-            sample=False,
-            source_url=None,
+        view = measure_view(
+            n,
+            f"Measure {n} with a long name that wraps over two lines at least",
+            {p: 50.0 + n + i for i, p in enumerate(periods)},
+            80.0,
+            "%",
         )
         attention.append(MeasureAttention(view, view.status("2026-10", 7), None))
     measures = MeasureDigest(8, attention, periods, 7)
