@@ -456,7 +456,17 @@ def _jobs_run(settings: Settings, args: argparse.Namespace) -> int:
                 DigestOutcome.FAILED: f"failed: {digest.error}",
             }[digest.outcome]
             err.print(f"Digest for the week of {digest.week}: {verdict}.", highlight=False)
-            return 1 if digest.outcome is DigestOutcome.FAILED else 0
+            from jobs.follower_digests import send_follower_digests
+
+            followers = await send_follower_digests(ctx, client)
+            if followers.sent or followers.failed:
+                err.print(
+                    f"Followers' weekly lines: {len(followers.sent)} sent, "
+                    f"{len(followers.failed)} failed.",
+                    highlight=False,
+                )
+            failed = digest.outcome is DigestOutcome.FAILED or bool(followers.failed)
+            return 1 if failed else 0
         if args.job == "escalate":
             from jobs.escalations import escalate_silence
             from models.periods import previous_period

@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers.context import PlanContext
 from handlers.people import PeopleNames
 from jobs.escalations import EscalationRun, escalate_silence
+from jobs.follower_digests import FollowerRun, send_follower_digests
 from jobs.measure_fetch import FETCH_TIME, fetch_measures
 from jobs.prompts import PromptRun, post_monthly_prompts
 from jobs.reminders import ReminderRun, due_reminder, send_reminders
@@ -34,6 +35,7 @@ class DueRun:
     reminders: ReminderRun | None = None
     digest: DigestRun | None = None
     escalations: EscalationRun | None = None
+    followers: FollowerRun | None = None
     ran: list[str] = field(default_factory=list)
 
 
@@ -83,9 +85,13 @@ class Cycle:
             result.reminders = await send_reminders(self.ctx, self.client, period, ordinal)
             result.ran.append("reminders")
         digest_at = self.last_digest_time(now)
-        if self.ctx.digest_channel and digest_at is not None and self._window(digest_at, now):
-            result.digest = await post_weekly_digest(self.ctx, self.client, self.names)
-            result.ran.append("digest")
+        if digest_at is not None and self._window(digest_at, now):
+            if self.ctx.digest_channel:
+                result.digest = await post_weekly_digest(self.ctx, self.client, self.names)
+                result.ran.append("digest")
+            # Followers get their goals' lines at the digest's time, a channel or not.
+            result.followers = await send_follower_digests(self.ctx, self.client)
+            result.ran.append("followers")
         return result
 
     async def tick(self) -> None:

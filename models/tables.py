@@ -128,6 +128,17 @@ class DepartmentContact(SQLModel, table=True):
     user_id: str = Field(max_length=40, primary_key=True, index=True)
 
 
+class Follower(SQLModel, table=True):
+    """Someone who gets a goal's lines of the weekly digest by direct message (issue 16): a
+    reader, never asked to report."""
+
+    __tablename__ = "followers"
+
+    user_id: str = Field(max_length=40, primary_key=True)
+    goal_id: int = Field(foreign_key="goals.id", primary_key=True, index=True)
+    created_at: datetime = _when(default_factory=utcnow)
+
+
 class Initiative(SQLModel, table=True):
     __tablename__ = "initiatives"
     __table_args__ = (sa.UniqueConstraint("department_id", "number"),)

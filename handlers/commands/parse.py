@@ -34,6 +34,8 @@ class Verb(StrEnum):
     EXPORT = "export"
     MEASURES = "measures"
     MEASURE = "measure"
+    FOLLOW = "follow"
+    UNFOLLOW = "unfollow"
 
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
@@ -109,6 +111,10 @@ def parse_plan_command(text: str) -> PlanCommand | CommandError:
         return PlanCommand(Verb.UPDATE, rest)
     if verb in ("measure", "measures"):
         return PlanCommand(Verb.MEASURE, rest)
+    if verb in ("follow", "following"):
+        return PlanCommand(Verb.FOLLOW, rest)
+    if verb == "unfollow":
+        return PlanCommand(Verb.UNFOLLOW, rest)
     if verb == "history":
         words, _, last = rest.rpartition(" ")
         number = last.lstrip("#")

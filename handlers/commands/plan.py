@@ -32,6 +32,7 @@ from handlers.messages.answers import (
     with_guess,
     with_share_button,
 )
+from handlers.messages.followers import render_followed, render_following, render_unfollowed
 from handlers.messages.layout import Message, People
 from handlers.messages.measures import (
     DETAIL_MONTHS,
@@ -65,6 +66,7 @@ from models.export import (
     to_csv,
     with_names,
 )
+from models.followers import follow, followed_goals, unfollow
 from models.lookup import Directory, Resolution, load_directory, normalise
 from models.measures import find_measure, measure_names, measure_views
 from models.periods import period_label, recent_periods
@@ -218,7 +220,7 @@ async def _owners(q: Query) -> Shown:
 
 async def _objectives(q: Query) -> Shown:
     directory = await q.directory()
-    found = directory.resolve(q.command.words, kinds=("goal",))
+    found = directory.resolve(q.command.words, kinds=("goal",), guess=False)
     if found.target is None:
         return _not_found(q.command.words, found)
     objectives = render_goal_objectives(goal_ref(directory.goal(found.target)))
@@ -290,21 +292,69 @@ async def _owner(q: Query) -> Shown:
     )
 
 
+async def _follow(q: Query) -> Shown:
+    """`/plan follow safety`: the goal's weekly lines by direct message; `/plan follow` alone
+    lists what the person follows."""
+    if not q.command.words.strip():
+        goals = await followed_goals(q.session, q.plan_id, q.user_id)
+        return _said(render_following([g.name for g in goals]))
+    directory = await q.directory()
+    found = directory.resolve(q.command.words, kinds=("goal",), guess=False)
+    if found.target is None:
+        return _not_found(q.command.words, found)
+    goal = directory.goal(found.target)
+    assert goal.id is not None
+    new = await follow(q.session, q.user_id, goal.id)
+    return _said(render_followed(goal.name, new=new))
+
+
+async def _unfollow(q: Query) -> Shown:
+    directory = await q.directory()
+    found = directory.resolve(q.command.words, kinds=("goal",), guess=False)
+    if found.target is None:
+        return _not_found(q.command.words, found)
+    goal = directory.goal(found.target)
+    assert goal.id is not None
+    was = await unfollow(q.session, q.user_id, goal.id)
+    return _said(render_unfollowed(goal.name, was=was))
+
+
 async def _board(
     q: Query, *, goal_id: int | None = None, department_id: int | None = None
 ) -> MeasureBoard:
     """The plan's measures (a goal's, a department's), judged at the open period."""
-    periods = recent_periods(q.period, TREND_MONTHS)
-    views = await measure_views(
+    return await measure_board(
         q.session,
         q.plan_id,
+        q.period,
+        q.ctx.fiscal_year_start,
+        goal_id=goal_id,
+        department_id=department_id,
+    )
+
+
+async def measure_board(
+    session: AsyncSession,
+    plan_id: int,
+    period: str,
+    start_month: int,
+    *,
+    goal_id: int | None = None,
+    department_id: int | None = None,
+) -> MeasureBoard:
+    """Measures (a goal's, a department's, or all) judged at `period`, with the months their
+    trends need: what answers and the followers' weekly messages show."""
+    periods = recent_periods(period, TREND_MONTHS)
+    views = await measure_views(
+        session,
+        plan_id,
         periods,
         goal_id=goal_id,
         department_id=department_id,
-        start_month=q.ctx.fiscal_year_start,
+        start_month=start_month,
         details=False,
     )
-    return MeasureBoard(views, q.period, periods, q.ctx.fiscal_year_start)
+    return MeasureBoard(views, period, periods, start_month)
 
 
 async def _lookup(q: Query) -> Shown:
@@ -480,6 +530,8 @@ SUBCOMMANDS: dict[Verb, SubCommand] = {
     Verb.DIGEST: SubCommand(act=_digest),
     Verb.MEASURES: SubCommand(query=_measures, shareable=True, cacheable=True),
     Verb.MEASURE: SubCommand(query=_measure, shareable=True, cacheable=True),
+    Verb.FOLLOW: SubCommand(query=_follow),
+    Verb.UNFOLLOW: SubCommand(query=_unfollow),
 }
 
 

@@ -132,12 +132,17 @@ _HELP = (
     ),
     (command("history", "fire", 3), "every update of Fire #3, newest first"),
     (command("digest"), "a preview of this week's digest, shown only to you"),
+    (
+        command("follow", "safety") + " or " + command("unfollow", "safety"),
+        "get a goal's lines of the weekly digest by direct message (or stop)",
+    ),
     (command("help"), "this list"),
 )
 _ADMIN_HELP = (
     (
         command("owner", "fire", "@someone"),
-        "set a department's owner(s); add `backup @deputy` for backup owners",
+        "set a department's owner(s); add `backup @deputy`, `escalation @coo` for its backup "
+        "owners and who hears when a month closes unanswered",
     ),
     (command("export"), "the latest status of every initiative as a CSV file, sent to you"),
 )
