@@ -62,6 +62,7 @@ class AttentionItem:
     received_at: datetime
     stale_since: str | None  # stale items: the period of the last progress
     since: str | None = None  # the first period of the run at its current status
+    initiative_id: int = 0
 
     @property
     def stale(self) -> bool:
@@ -200,7 +201,7 @@ async def plan_attention(session: AsyncSession, plan_id: int, period: str) -> Pl
         if r.status in _NEEDS_ATTENTION:
             status = Status(r.status)
             found = AttentionItem(
-                item_of(r), status, r.note, r.percent, r.period, r.received_at, None, since
+                item_of(r), status, r.note, r.percent, r.period, r.received_at, None, since, r.id
             )
             urgent.append(((status != Status.OFF_TRACK, since, position), found))
         elif r.period >= window and since <= window:
@@ -223,11 +224,82 @@ async def plan_attention(session: AsyncSession, plan_id: int, period: str) -> Pl
                 r.received_at,
                 progressed,
                 since,
+                r.id,
             )
             stale.append(((progressed, position), found))
     urgent.sort(key=lambda pair: pair[0])
     stale.sort(key=lambda pair: pair[0])
     return PlanAttention(totals, [a for _, a in urgent] + [a for _, a in stale], item)
+
+
+# --- what stays red: for the COO in the digest (issue 16) --------------------------------------
+
+STILL_OFF_TRACK = 2  # periods off track, the open one included, before an item "stays red"
+REASON_LOOKBACK = 12  # periods searched for the last reason given
+
+
+@dataclass(frozen=True)
+class StillRed:
+    """Off track for two periods or more, or stale: how long, and the last reason given."""
+
+    item: AttentionItem
+    months: int  # off track for this many months, or this many without progress
+    reason: str  # the last note that said something ("" when none in the last year)
+    reason_period: str | None
+
+
+def _months_between(first: str, last: str) -> int:
+    (y1, m1), (y2, m2) = (map(int, first.split("-")), map(int, last.split("-")))
+    return (y2 - y1) * 12 + m2 - m1
+
+
+async def still_red(
+    session: AsyncSession, attention: list[AttentionItem], period: str
+) -> list[StillRed]:
+    """The items that stay red at `period`: off track for STILL_OFF_TRACK periods or more
+    (longest first), then the stale (longest first), each with the last reason given — its
+    latest note that said something. One statement, none when nothing stays red."""
+    chosen: list[tuple[AttentionItem, int]] = []
+    for a in attention:
+        if a.stale_since is not None:
+            chosen.append((a, _months_between(a.stale_since, period)))
+        elif a.status == Status.OFF_TRACK and a.since is not None:
+            months = _months_between(a.since, period) + 1
+            if months >= STILL_OFF_TRACK:
+                chosen.append((a, months))
+    if not chosen:
+        return []
+    ids = [a.initiative_id for a, _ in chosen]
+    order = (col(Update.period).desc(), col(Update.received_at).desc(), col(Update.id).desc())
+    ranked = (
+        select(
+            col(Update.initiative_id),
+            col(Update.note),
+            col(Update.period),
+            sa.func.row_number()
+            .over(partition_by=col(Update.initiative_id), order_by=order)
+            .label("nth"),
+        )
+        .where(
+            col(Update.initiative_id).in_(ids),
+            col(Update.period) >= recent_periods(period, REASON_LOOKBACK)[0],
+            col(Update.note).not_in(_SILENT_NOTES),
+        )
+        .subquery("ranked")
+    )
+    reasons = {
+        initiative_id: (note, said_in)
+        for initiative_id, note, said_in in await session.exec(
+            select(ranked.c.initiative_id, ranked.c.note, ranked.c.period).where(ranked.c.nth == 1)
+        )
+    }
+    found = []
+    for a, months in chosen:
+        note, said_in = reasons.get(a.initiative_id, ("", None))
+        found.append(StillRed(a, months, note, said_in))
+    off = sorted((r for r in found if not r.item.stale), key=lambda r: -r.months)
+    stale = sorted((r for r in found if r.item.stale), key=lambda r: -r.months)
+    return off + stale
 
 
 # --- across the plan, grouped by goal: /plan off track, /plan at risk, /plan stale -----------

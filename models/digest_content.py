@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.attention import AttentionItem, ItemRef, plan_attention
+from models.attention import AttentionItem, ItemRef, StillRed, plan_attention, still_red
 from models.cycle import Holder, claim_for_posting
 from models.measure_status import SEVERITY, Judged, MeasureStatus, due_periods, worse
 from models.measures import MeasureView, measure_views
@@ -135,6 +135,8 @@ class DigestContent:
     trend: list[tuple[str, StatusCounts]]  # the last periods, oldest first
     until: datetime  # when it was drawn up: the week it covers ends here
     measures: MeasureDigest = field(default=NO_MEASURES)
+    # Off track for two periods or more, or stale: for the COO, with the last reason (issue 16).
+    still_red: list[StillRed] = field(default_factory=list)
 
 
 async def previous_digest_time(
@@ -262,6 +264,7 @@ async def digest_content(
     response = await response_rate(session, plan_id, period)
 
     standing = await plan_attention(session, plan_id, period)
+    staying = await still_red(session, standing.attention, period)
 
     # What changed since the previous digest: for each initiative with updates received since,
     # the status just before the first of them against the last of them; only those that differ
@@ -302,6 +305,7 @@ async def digest_content(
         until=now,
         trend=figures.trend,
         measures=figures.measures,
+        still_red=staying,
     )
 
 

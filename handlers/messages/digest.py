@@ -200,18 +200,33 @@ def render_digest(
     else:
         parts.append(section("*Got worse this week*\nNothing. ✔"))
 
+    red = {r.item.initiative_id: r for r in content.still_red}
     if urgent:
         off = sum(1 for a in urgent if a.status == Status.OFF_TRACK)
+        full = [attention_line(a, period, red=red.get(a.initiative_id)) for a in urgent]
         begin(
-            Continued("Needs attention", [attention_line(a, period) for a in urgent], 0, "\n\n"),
+            Continued("Needs attention", full, 0, "\n\n"),
             f"*Most serious* — {off} off track, {len(urgent) - off} at risk; "
             "off track first, longest first",
-            [attention_line(a, period, compact=True) for a in urgent],
+            [attention_line(a, period, compact=True, red=red.get(a.initiative_id)) for a in urgent],
             "needing attention",
             MAIN_SERIOUS,
         )
     else:
         parts.append(section("*Most serious*\nNothing is off track or at risk. ✔"))
+
+    still = content.still_red
+    if still:
+        off = sum(1 for r in still if not r.item.stale)
+        said = [f"{off} off track for two months or more"] if off else []
+        if len(still) > off:
+            said.append(f"{len(still) - off} with no progress for three months or more")
+        parts.append(
+            section(
+                f"*Still red* — {', '.join(said)}: marked “still red” where they are listed, "
+                "with how long and the last reason given."
+            )
+        )
 
     measures = content.measures
     if measures.attention:
@@ -240,7 +255,7 @@ def render_digest(
     # Everything else is the thread's, whole.
     thread_only: list[Continued] = []
     if stale:
-        lines = [attention_line(a, period) for a in stale]
+        lines = [attention_line(a, period, red=red.get(a.initiative_id)) for a in stale]
         thread_only.append(Continued("No progress for three periods", lines, 0, "\n\n"))
     if missing:
         lines = [missing_line(d, people) for d in missing]

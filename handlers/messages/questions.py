@@ -36,7 +36,14 @@ from handlers.messages.words import (
     said_by,
     status_text,
 )
-from models.attention import AttentionByGoal, AttentionItem, ItemRef, Which
+from models.attention import (
+    NO_CHANGE_NOTE,
+    AttentionByGoal,
+    AttentionItem,
+    ItemRef,
+    StillRed,
+    Which,
+)
 from models.digest_content import Change
 from models.periods import period_label
 from models.queries import InitiativeDetail, OwnersOverview, UpdateView
@@ -78,23 +85,43 @@ def _qualifier(a: AttentionItem, period: str) -> str:
     return f" · since {period_label(a.since)}" if a.since else ""
 
 
-def attention_line(a: AttentionItem, period: str, *, compact: bool = False) -> str:
+_SILENT = ("", NO_CHANGE_NOTE)  # notes that give no reason
+
+
+def attention_line(
+    a: AttentionItem, period: str, *, compact: bool = False, red: StillRed | None = None
+) -> str:
     """An item off track or at risk (since when), or stale (no progress since when), its text
-    and its latest note; `compact`: two lines, the text and the note cut shorter."""
+    and its latest note; `compact`: two lines, the text and the note cut shorter. An item that
+    stays red (`red`, issue 16) says so, and when its latest note says nothing ("No change",
+    or none), the last reason given."""
     head = f"{a.status.label} · {item_marker(a.item)}"
     if a.percent is not None:
         head += f" · {a.percent}%"
     head += _qualifier(a, period)
+    note = a.note if a.note.strip() else ""
+    said = ""
+    if red is not None:
+        head += " · still red"
+        if a.note.strip() in _SILENT:
+            said = (
+                f"last reason ({period_label(red.reason_period)}): "
+                if red.reason.strip() and red.reason_period
+                else "no reason given in the last year"
+            )
+            note = red.reason if red.reason.strip() else ""
     if compact:
         about = escaped_excerpt(a.item.text, _COMPACT_TEXT)
-        if a.note.strip():
-            about += f" — “{escaped_excerpt(a.note, _COMPACT_NOTE)}”"
+        if note or said:
+            quoted = f"“{escaped_excerpt(note, _COMPACT_NOTE)}”" if note else ""
+            about += f" — {said}{quoted}"
         return f"{head}\n{about}" if about else head
     lines = [head]
     if a.item.text.strip():
         lines.append(escaped_excerpt(a.item.text, _TEXT))
-    if a.note.strip():
-        lines.append(f"> {escaped_excerpt(a.note, _STALE_NOTE if a.stale else _NOTE)}")
+    if note or said:
+        text = escaped_excerpt(note, _STALE_NOTE if a.stale else _NOTE) if note else ""
+        lines.append(f"> {said}{text}")
     return "\n".join(lines)
 
 
