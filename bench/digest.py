@@ -56,7 +56,7 @@ def run_digest(database: str, url: str, settings: Settings) -> list[Row]:
     if profile is not None:
         show(profile)
     time_row = Row(
-        "Digest build: queries + names + blocks + 2 charts",
+        "Digest build: queries + names + blocks + charts (a third with measures off target)",
         "Large",
         database,
         f"p50 {ms(p50)}, max {ms(result['max'])} (n={result['n']}), charts drawn while the "
