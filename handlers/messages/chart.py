@@ -173,12 +173,11 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _header(figure: Figure, title: str) -> None:
-    """The title, then the legend with every status, so the key is the same every week."""
-    height = figure.get_figheight()
+def _title(figure: Figure, title: str) -> None:
+    """A chart's title, at its top left."""
     figure.text(
-        0.2 / WIDTH_IN,
-        1 - 0.15 / height,
+        0.2 / figure.get_figwidth(),
+        1 - 0.15 / figure.get_figheight(),
         _plain(title),
         ha="left",
         va="top",
@@ -187,6 +186,12 @@ def _header(figure: Figure, title: str) -> None:
         color=_INK,
         fontfamily=FONT,
     )
+
+
+def _header(figure: Figure, title: str) -> None:
+    """The title, then the legend with every status, so the key is the same every week."""
+    height = figure.get_figheight()
+    _title(figure, title)
     handles = []
     for status in DISPLAY_ORDER:
         style = _style(status)
@@ -508,17 +513,7 @@ def render_measures_chart(measures: MeasureDigest, title: str) -> bytes:
     footnote_in = _FOOTNOTE_IN if hidden > 0 else 0.0
     height_in = _PANEL_TOP_IN + rows * _PANEL_IN + footnote_in
     figure = Figure(figsize=(width_in, height_in), dpi=DPI, facecolor="white")
-    figure.text(
-        0.2 / width_in,
-        1 - 0.15 / height_in,
-        _plain(title),
-        ha="left",
-        va="top",
-        fontsize=14,
-        fontweight="bold",
-        color=_INK,
-        fontfamily=FONT,
-    )
+    _title(figure, title)
     figure.legend(
         handles=[
             Line2D([], [], color=_ACTUAL, linewidth=2, marker="o", markersize=4, label="actual"),

@@ -8,14 +8,11 @@ import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
-
 from bot.workspace import Workspace
 from jobs.scheduler import Cycle
-from models.db import session_scope
 from models.status import Status
-from models.tables import Department, Initiative, Update
 from tests.helpers import ADMIN, mrkdwn_texts
+from tests.jobs.test_digest import add_update
 
 NY = ZoneInfo("America/New_York")
 MONDAY = datetime(2026, 11, 2, 8, 0, 5, tzinfo=NY)  # October is the open period
@@ -25,25 +22,8 @@ LEADERSHIP = "C0LEADERS"
 async def said(
     ws: Workspace, key: str, number: int, period: str, status: Status, note: str
 ) -> None:
-    async with session_scope(ws.engine) as session:
-        initiative = (
-            await session.exec(
-                select(Initiative)
-                .join(Department)
-                .where(Department.key == key, Initiative.number == number)
-            )
-        ).one()
-        session.add(
-            Update(
-                initiative_id=initiative.id,
-                period=period,
-                status=status,
-                note=note,
-                author="U0CHIEF",
-                source="form",
-                received_at=datetime(int(period[:4]), int(period[5:]), 20, tzinfo=NY),
-            )
-        )
+    when = datetime(int(period[:4]), int(period[5:]), 20, tzinfo=NY)
+    await add_update(ws, key, number, status, note, when, period)
 
 
 async def test_what_stays_red_is_listed_with_how_long_and_the_last_reason(
