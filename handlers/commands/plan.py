@@ -70,7 +70,14 @@ from models.followers import follow, followed_goals, unfollow
 from models.lookup import Directory, Resolution, load_directory, normalise
 from models.measures import find_measure, measure_names, measure_views
 from models.periods import period_label, recent_periods
-from models.plans import NoActivePlan, active_plan, set_backups, set_contacts, set_owners
+from models.plans import (
+    NoActivePlan,
+    active_plan,
+    set_backups,
+    set_contacts,
+    set_owners,
+    stored_id,
+)
 from models.queries import (
     department_summary,
     goal_ref,
@@ -81,7 +88,7 @@ from models.queries import (
     owners_overview,
     response_rate,
 )
-from models.tables import ContactRole
+from models.tables import ContactRole, Goal
 
 log = logging.getLogger(__name__)
 
@@ -298,25 +305,28 @@ async def _follow(q: Query) -> Shown:
     if not q.command.words.strip():
         goals = await followed_goals(q.session, q.plan_id, q.user_id)
         return _said(render_following([g.name for g in goals]))
-    directory = await q.directory()
-    found = directory.resolve(q.command.words, kinds=("goal",), guess=False)
-    if found.target is None:
-        return _not_found(q.command.words, found)
-    goal = directory.goal(found.target)
-    assert goal.id is not None
-    new = await follow(q.session, q.user_id, goal.id)
+    goal = await _goal_to_change(q)
+    if isinstance(goal, Shown):
+        return goal
+    new = await follow(q.session, q.user_id, stored_id(goal.id))
     return _said(render_followed(goal.name, new=new))
 
 
 async def _unfollow(q: Query) -> Shown:
+    goal = await _goal_to_change(q)
+    if isinstance(goal, Shown):
+        return goal
+    was = await unfollow(q.session, q.user_id, stored_id(goal.id))
+    return _said(render_unfollowed(goal.name, was=was))
+
+
+async def _goal_to_change(q: Query) -> Goal | Shown:
+    """The goal a change names exactly (a slip is suggested, never guessed), or what to say."""
     directory = await q.directory()
     found = directory.resolve(q.command.words, kinds=("goal",), guess=False)
     if found.target is None:
         return _not_found(q.command.words, found)
-    goal = directory.goal(found.target)
-    assert goal.id is not None
-    was = await unfollow(q.session, q.user_id, goal.id)
-    return _said(render_unfollowed(goal.name, was=was))
+    return directory.goal(found.target)
 
 
 async def _board(
