@@ -4,6 +4,7 @@ and the bot asks why in its answer, once; `PLANBOT_REASON_REQUIRED=false` turns 
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -118,3 +119,20 @@ async def test_asking_why_can_be_turned_off(database_url: str, hartford: int) ->
         assert "Why?" not in shown(answer)
         recorded = await current(ws)
         assert recorded[2].status == "at_risk" and recorded[3].status == "off_track"
+
+
+async def test_a_red_chosen_with_the_buttons_is_asked_why_when_it_has_no_reason(
+    fire: tuple[Workspace, str],
+) -> None:
+    from tests.handlers.test_thread_replies import click, reply
+
+    ws, ts = fire
+    unclear = await reply(
+        ws, ts, "1800000000.000200", "5 isn't on track\n6 isn't on track - no budget"
+    )
+    chosen = await click(ws, unclear, "#5 → 🟡 At risk")
+    asked = json.dumps(chosen.followups[-1]["blocks"], ensure_ascii=False)
+    assert "recorded, chosen by" in asked and "*Why?* #5 is 🟡 At risk without a reason" in asked
+    assert (await current(ws))[5].status == "at_risk"  # recorded, not refused
+    explained = await click(ws, unclear, "#6 → 🟡 At risk")
+    assert "Why?" not in json.dumps(explained.followups[-1]["blocks"], ensure_ascii=False)
