@@ -24,7 +24,9 @@ What it does:
   see), in an archived channel ``is_archived``; ``conversations.join`` joins public channels
   only (``method_not_supported_for_channel_type`` for private ones); ``users.info`` says
   ``user_not_found`` for someone outside the workspace and ``deleted`` for a deactivated
-  account; ``users.lookupByEmail`` says ``users_not_found``.  Every answer carries the
+  account; ``users.lookupByEmail`` says ``users_not_found``.  A member's time zone
+  (`set_time_zone`, ``America/New_York`` unless set) and status (`set_status`: text, emoji,
+  expiry) are in ``users.info``, ``users.list`` and ``users.profile.get``.  Every answer carries the
   token's scopes in ``x-oauth-scopes`` (`scopes`, by default everything the app asks for).
   By default every channel exists, is public and has the bot as a member, and every user id
   is a member of the workspace.
@@ -45,9 +47,11 @@ import math
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from types import TracebackType
 from typing import Any, Literal, Self
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -313,6 +317,10 @@ class SlackStandin:
         self.channels: dict[str, SlackChannel] = {}
         self.emails: dict[str, str] = {}  # e-mail (lower case) → user id
         self.deactivated: set[str] = set()
+        # Each member's time zone (IANA; `default_tz` for anyone not set) and Slack status.
+        self.default_tz = "America/New_York"
+        self.zones: dict[str, str] = {}
+        self.statuses: dict[str, dict[str, Any]] = {}
         self.strangers: set[str] = set()  # user ids that are not members of the workspace
         self._removed_channels: set[str] = set()
         self.calls: list[Call] = []
@@ -512,6 +520,22 @@ class SlackStandin:
         else:
             self.deactivated.discard(user_id)
 
+    def set_time_zone(self, user_id: str, tz: str) -> None:
+        """The member's time zone, as their profile gives it (``users.info``'s ``tz``)."""
+        ZoneInfo(tz)  # a zone Slack would give: an IANA name
+        self.zones[user_id] = tz
+
+    def set_status(
+        self, user_id: str, text: str = "", emoji: str = "", expiration: int = 0
+    ) -> None:
+        """The member's Slack status (``status_text``, ``status_emoji``, and when it clears,
+        in Unix seconds; 0: never), as ``users.info`` and ``users.profile.get`` show it."""
+        self.statuses[user_id] = {
+            "status_text": text,
+            "status_emoji": emoji,
+            "status_expiration": expiration,
+        }
+
     def remove_user(self, user_id: str) -> None:
         """Not a member of this workspace: ``users.info`` answers ``user_not_found``."""
         self.users.pop(user_id, None)
@@ -661,6 +685,7 @@ class SlackStandin:
             "users.info": self._users_info,
             "users.list": self._users_list,
             "users.lookupByEmail": self._users_lookup_by_email,
+            "users.profile.get": self._users_profile_get,
             "views.open": self._views_open,
             "views.push": self._views_open,
             "views.update": self._views_update,
@@ -912,6 +937,14 @@ class SlackStandin:
         email = next((e for e, u in self.emails.items() if u == user_id), None)
         if email is not None:
             profile["email"] = email
+        profile.update(
+            self.statuses.get(
+                user_id, {"status_text": "", "status_emoji": "", "status_expiration": 0}
+            )
+        )
+        tz = self.zones.get(user_id, self.default_tz)
+        local = datetime.now(ZoneInfo(tz))
+        offset = local.utcoffset()
         return {
             "id": user_id,
             "team_id": self.team_id,
@@ -919,8 +952,9 @@ class SlackStandin:
             "real_name": name,
             "deleted": user_id in self.deactivated,
             "is_bot": is_bot,
-            "tz": "UTC",
-            "tz_offset": 0,
+            "tz": tz,
+            "tz_label": local.tzname() or tz,
+            "tz_offset": int(offset.total_seconds()) if offset is not None else 0,
             "profile": profile,
         }
 
@@ -929,6 +963,12 @@ class SlackStandin:
         if not user_id or user_id in self.strangers:
             return _fail("user_not_found")
         return _ok(user=self._user(user_id))
+
+    def _users_profile_get(self, args: dict[str, Any]) -> _Reply:
+        user_id = str(args.get("user") or "")
+        if not user_id or user_id in self.strangers:
+            return _fail("user_not_found")
+        return _ok(profile=self._user(user_id)["profile"])
 
     def _users_lookup_by_email(self, args: dict[str, Any]) -> _Reply:
         user_id = self.emails.get(str(args.get("email", "")).strip().lower())
