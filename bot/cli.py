@@ -520,6 +520,16 @@ def _jobs_run(settings: Settings, args: argparse.Namespace) -> int:
                 ("being sent elsewhere", _in_progress(reminders.in_progress)),
                 ("failed", [f"{k} ({e})" for k, e in reminders.failed]),
             ]
+            if reminders.direct is not None:
+                direct = reminders.direct
+                rows += [
+                    ("direct messages sent", direct.sent),
+                    (
+                        "direct messages at their morning",
+                        [f"{k} ({at:%a %H:%M} UTC)" for k, at in direct.later],
+                    ),
+                    ("direct messages failed", [f"{k} ({e})" for k, e in direct.failed]),
+                ]
             failing = bool(reminders.failed)
         table = Table(f"{args.job} for {period_shown}", "departments")
         for label, keys in rows:

@@ -9,13 +9,12 @@ from handlers.actions import prompt, replies, share
 from handlers.commands import plan
 from handlers.context import PlanContext
 from handlers.events import home, membership, thread_replies
-from handlers.people import PeopleNames
 from handlers.person import use_person
 from handlers.views import update_form
 
 
 def register_listeners(app: AsyncApp, ctx: PlanContext) -> None:
-    names = PeopleNames()
+    names = ctx.people
     errors.register(app)
     use_person(app, ctx)
     plan.register(app, ctx, names)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from handlers.people import PeopleNames
 from models.calendar import Calendar
 from models.periods import open_period
 
@@ -29,6 +30,8 @@ class PlanContext:
     posts_per_second: float = 45.0  # the fan-outs' starting pace for the workspace
     fiscal_year_start: int = 7  # the month a fiscal year starts (measures' yearly targets)
     reason_required: bool = True  # At risk and Off track need a note (issue 16)
+    # Names, time zones and statuses of Slack users, kept for a while (one per running bot).
+    people: PeopleNames = field(default_factory=PeopleNames, compare=False)
 
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.admins

@@ -6,17 +6,22 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.messages.layout import People
 from handlers.messages.text import escape
+from models.absence import SlackStatus
 
 log = logging.getLogger(__name__)
 
 NAME_TTL_SECONDS = 3600.0
+STATUS_TTL_SECONDS = 300.0  # a status read this recently is still what the person says
 # With this many names to look up, one users.list page (up to LIST_PAGE members) costs less
 # than a users.info call each: the weekly digest of a large plan names ~200 people, and 200
 # users.info calls in a row would take ~20 s against Slack and run into its rate limit.
@@ -37,19 +42,82 @@ def _name(user: Mapping[str, Any]) -> str | None:
     return str(name) if name else None
 
 
+@dataclass(frozen=True)
+class Profile:
+    """What Plan Bot reads of a Slack user: their name, time zone and status."""
+
+    name: str
+    tz: str | None = None  # an IANA zone ("Pacific/Honolulu"); None: Slack did not say
+    status: SlackStatus = field(default_factory=SlackStatus)
+    known: bool = False  # False: Slack could not be asked, so the status says nothing
+
+    def zone(self, default: str) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.tz or default)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo(default)
+
+
+def _profile(user_id: str, user: Mapping[str, Any]) -> Profile:
+    profile = user.get("profile") or {}
+    try:
+        expiration = int(profile.get("status_expiration") or 0)
+    except (TypeError, ValueError):
+        expiration = 0
+    tz = user.get("tz")
+    return Profile(
+        name=_name(user) or user_id,
+        tz=str(tz) if isinstance(tz, str) and tz else None,
+        status=SlackStatus(
+            str(profile.get("status_text") or ""),
+            str(profile.get("status_emoji") or ""),
+            expiration,
+        ),
+        known=True,
+    )
+
+
 class PeopleNames:
-    """Display names, kept for an hour: users.info for a few, users.list (paged) for many;
-    a lookup that fails falls back to the id."""
+    """Display names, time zones and statuses, kept for a while: users.info for a few,
+    users.list (paged) for many; a lookup that fails falls back to the id (and the plan's
+    zone, and no status). Names are kept an hour; statuses, which change, a few minutes."""
 
     def __init__(self) -> None:
-        self._names: dict[str, tuple[float, str]] = {}
+        self._seen: dict[str, tuple[float, Profile]] = {}
 
     async def names(self, client: AsyncWebClient, user_ids: Iterable[str]) -> People:
+        await self._look_up(client, user_ids, NAME_TTL_SECONDS)
+
+        def display(user_id: str) -> str:
+            # A display name is user text too: escaped, so a name like <!here> cannot ping.
+            return "@" + escape(self._name_of(user_id))
+
+        return display
+
+    async def profiles(self, client: AsyncWebClient, user_ids: Iterable[str]) -> dict[str, Profile]:
+        """Each person's profile as Slack says it now (statuses read at most a few minutes ago);
+        someone Slack could not describe gets a bare profile (their id, no zone, no status)."""
+        wanted = list(dict.fromkeys(user_ids))
+        await self._look_up(client, wanted, STATUS_TTL_SECONDS)
+        return {u: self._seen.get(u, (0.0, Profile(u)))[1] for u in wanted}
+
+    async def plain_names(self, client: AsyncWebClient, user_ids: Iterable[str]) -> dict[str, str]:
+        """Names as people wrote them (no "@", no escaping): for files, not for mrkdwn. A user
+        Slack could not name is left out."""
+        wanted = list(dict.fromkeys(user_ids))
+        await self.names(client, wanted)
+        return {u: self._name_of(u) for u in wanted if self._name_of(u) != u}
+
+    def _name_of(self, user_id: str) -> str:
+        found = self._seen.get(user_id)
+        return found[1].name if found is not None else user_id
+
+    async def _look_up(self, client: AsyncWebClient, user_ids: Iterable[str], ttl: float) -> None:
         now = time.monotonic()
-        wanted = [u for u in dict.fromkeys(user_ids) if self._fresh(u, now) is None]
+        wanted = [u for u in dict.fromkeys(user_ids) if not self._fresh(u, now, ttl)]
         if len(wanted) >= LIST_FROM:
             await self._list(client, now, set(wanted))
-            wanted = [u for u in wanted if self._fresh(u, now) is None]
+            wanted = [u for u in wanted if not self._fresh(u, now, ttl)]
         if wanted:
             at_once = asyncio.Semaphore(INFO_AT_ONCE)
 
@@ -59,33 +127,23 @@ class PeopleNames:
 
             await asyncio.gather(*(one(user_id) for user_id in wanted))
 
-        def display(user_id: str) -> str:
-            # A display name is user text too: escaped, so a name like <!here> cannot ping.
-            return "@" + escape(self._names.get(user_id, (0.0, user_id))[1])
-
-        return display
-
-    async def plain_names(self, client: AsyncWebClient, user_ids: Iterable[str]) -> dict[str, str]:
-        """Names as people wrote them (no "@", no escaping): for files, not for mrkdwn. A user
-        Slack could not name is left out."""
-        wanted = list(dict.fromkeys(user_ids))
-        await self.names(client, wanted)
-        return {u: self._names[u][1] for u in wanted if self._names.get(u, (0.0, u))[1] != u}
-
-    def _fresh(self, user_id: str, now: float) -> str | None:
-        cached = self._names.get(user_id)
-        return cached[1] if cached is not None and now - cached[0] < NAME_TTL_SECONDS else None
+    def _fresh(self, user_id: str, now: float, ttl: float) -> bool:
+        cached = self._seen.get(user_id)
+        return cached is not None and now - cached[0] < ttl
 
     async def _info(self, client: AsyncWebClient, now: float, user_id: str) -> None:
         try:
             answer = await client.users_info(user=user_id)
-            self._names[user_id] = (now, _name(answer.get("user") or {}) or user_id)
+            self._seen[user_id] = (now, _profile(user_id, answer.get("user") or {}))
         except SlackApiError as exc:
             log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
-            self._names[user_id] = (now, user_id)
+            self._seen[user_id] = (now, Profile(user_id))
+        except (ClientError, TimeoutError) as exc:  # Slack unreachable: the id, for now
+            log.warning("users.info failed for %s: %s", user_id, type(exc).__name__)
+            self._seen[user_id] = (now, Profile(user_id))
 
     async def _list(self, client: AsyncWebClient, now: float, wanted: set[str]) -> None:
-        """Every member's name, page by page, until all the wanted ones are found."""
+        """Every member's profile, page by page, until all the wanted ones are found."""
         cursor: str | None = None
         for _ in range(LIST_MOST_PAGES):
             try:
@@ -93,10 +151,13 @@ class PeopleNames:
             except SlackApiError as exc:
                 log.warning("users.list failed: %s", exc.response.get("error"))
                 return
+            except (ClientError, TimeoutError) as exc:
+                log.warning("users.list failed: %s", type(exc).__name__)
+                return
             for member in answer.get("members") or []:
-                user_id, name = member.get("id"), _name(member)
-                if user_id and name:
-                    self._names[str(user_id)] = (now, name)
+                user_id = member.get("id")
+                if user_id and _name(member):
+                    self._seen[str(user_id)] = (now, _profile(str(user_id), member))
                     wanted.discard(str(user_id))
             cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
             if cursor is None or not wanted:

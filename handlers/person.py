@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -24,12 +25,14 @@ _KEY = "planbot_person"
 class Person:
     user_id: str  # "" when the request names nobody (some events)
     is_admin: bool
+    at: datetime | None = None  # when the request came, by the plan's clock
 
     async def may_report_for(self, session: AsyncSession, department_id: int) -> bool:
-        """An owner or a backup owner of the department, or a Plan Bot admin."""
+        """An owner or a backup owner of the department, the delegate of one of its owners
+        while they are away, or a Plan Bot admin."""
         if not self.user_id:
             return False
-        return self.is_admin or await answers_for(session, department_id, self.user_id)
+        return self.is_admin or await answers_for(session, department_id, self.user_id, self.at)
 
 
 def person_of(context: AsyncBoltContext) -> Person:
@@ -50,7 +53,7 @@ def use_person(app: AsyncApp, ctx: PlanContext) -> None:
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse:
         user = str(context.user_id or "")
-        context[_KEY] = Person(user, ctx.is_admin(user))
+        context[_KEY] = Person(user, ctx.is_admin(user), ctx.now())
         return await next()
 
 

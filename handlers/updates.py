@@ -14,13 +14,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import PlanContext
+from handlers.cover import who_is_away
 from handlers.messages.answers import render_error
 from handlers.messages.form import render_update_form
 from handlers.messages.layout import Message
 from handlers.messages.prompt import render_not_owner, render_prompt, status_line
+from handlers.messages.words import who_answered
 from handlers.people import mention
 from handlers.person import Person
 from handlers.reading.form import MeasureAnswer
+from models.absence import covered_by
 from models.cycle import (
     DepartmentState,
     UpdateEntry,
@@ -138,6 +141,9 @@ async def state_for_update_command(
             departments = [directory.department(found.target)]
         else:
             departments = await departments_owned_by(session, person.user_id)
+            if not departments:  # a delegate answers for the departments of whom they cover
+                for owner in await covered_by(session, person.user_id, ctx.now()):
+                    departments += await departments_owned_by(session, owner)
             if not departments:
                 return None, (
                     "You do not own a department yet. Name one (`/plan update fire`) "
@@ -299,8 +305,33 @@ async def refresh_prompt(
         )
     if prompt is None or prompt.message_ts is None or state is None:
         return
-    line = status_line(state.name, mention(who), ctx.now(), ctx.timezone, late=ctx.is_late(period))
-    message = render_prompt(state, mention, status_line=line, due=ctx.calendar.closes_at(period))
+    # Absences as recorded (a Slack status was read when the prompt went out): no Slack call.
+    cover = await who_is_away(ctx, client, (*state.owners, *state.backups), read_statuses=False)
+    names = await ctx.people.names(client, cover.away) if cover.away else mention
+    for_whom = next(
+        (
+            i.latest.on_behalf_of
+            for i in state.initiatives
+            if i.latest is not None and i.latest.author == who and i.latest.period == period
+        ),
+        None,
+    )
+    line = status_line(
+        state.name,
+        who_answered(who, for_whom, mention),
+        ctx.now(),
+        ctx.timezone,
+        late=ctx.is_late(period),
+    )
+    message = render_prompt(
+        state,
+        mention,
+        status_line=line,
+        due=ctx.calendar.closes_at(period),
+        away=cover.away,
+        names=names,
+        timezone=ctx.timezone,
+    )
     try:
         await client.chat_update(
             channel=prompt.channel_id,

@@ -12,8 +12,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.channels import CHANNEL_ERRORS, BlockedPost, by_channel, post_joining
 from handlers.context import PlanContext
+from handlers.cover import Cover, who_is_away
 from handlers.messages.channels import render_unreachable
-from handlers.messages.layout import Message
+from handlers.messages.layout import Message, People
 from handlers.messages.prompt import render_prompt, render_unowned
 from handlers.people import mention
 from jobs.delivery import (
@@ -130,10 +131,16 @@ async def post_monthly_prompts(
         else:
             ready.append((state, channel))
     slots = asyncio.Semaphore(CONCURRENT_POSTS)
+    # Who is away (`/plan away`, or a Slack status read now) is not pinged: the prompt names
+    # who answers meanwhile.
+    cover = await who_is_away(
+        ctx, client, [u for state, _ in ready for u in (*state.owners, *state.backups)]
+    )
+    names = await ctx.people.names(client, cover.away) if cover.away else mention
 
     async def post(state: DepartmentState, channel: str) -> None:
         async with slots:
-            await _post_one(ctx, client, careful, state, channel, run, pace, me)
+            await _post_one(ctx, client, careful, state, channel, run, pace, me, cover, names)
 
     async with keep_leases(ctx, me):
         await asyncio.gather(*(post(state, channel) for state, channel in ready))
@@ -169,6 +176,8 @@ async def _post_one(
     run: PromptRun,
     pace: SharedPace,
     me: Holder,
+    cover: Cover,
+    names: People,
 ) -> None:
     async with session_scope(ctx.engine) as session:
         claim, held = await claim_or_take_over(
@@ -185,7 +194,14 @@ async def _post_one(
             run.already.append(state.key)
         return
     payload = _payload(state.key, state.period)
-    message = render_prompt(state, mention, due=ctx.calendar.closes_at(state.period))
+    message = render_prompt(
+        state,
+        mention,
+        due=ctx.calendar.closes_at(state.period),
+        away=cover.away,
+        names=names,
+        timezone=ctx.timezone,
+    )
 
     async def post() -> Any:
         return await post_joining(

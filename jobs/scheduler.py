@@ -20,7 +20,13 @@ from jobs.escalations import EscalationRun, escalate_silence
 from jobs.follower_digests import FollowerRun, send_follower_digests
 from jobs.measure_fetch import FETCH_TIME, fetch_measures
 from jobs.prompts import PromptRun, post_monthly_prompts
-from jobs.reminders import ReminderRun, due_reminder, send_reminders
+from jobs.reminders import (
+    DirectRun,
+    ReminderRun,
+    due_reminder,
+    send_due_reminder_dms,
+    send_reminders,
+)
 from jobs.weekly_digest import DigestRun, post_weekly_digest
 from models.periods import open_period, previous_period
 
@@ -36,6 +42,7 @@ class DueRun:
     digest: DigestRun | None = None
     escalations: EscalationRun | None = None
     followers: FollowerRun | None = None
+    direct: DirectRun | None = None  # reminders by direct message due in someone's own hours
     ran: list[str] = field(default_factory=list)
 
 
@@ -52,7 +59,7 @@ class Cycle:
     ) -> None:
         self.ctx, self.client, self.catch_up = ctx, client, catch_up
         self.digest_trigger = CronTrigger.from_crontab(digest_cron, timezone=ctx.calendar.zone)
-        self.names = names or PeopleNames()
+        self.names = names or ctx.people
 
     def last_digest_time(self, now: datetime) -> datetime | None:
         """The digest's latest scheduled moment at or before now (looking back up to 8 days)."""
@@ -84,6 +91,10 @@ class Cycle:
         ):
             result.reminders = await send_reminders(self.ctx, self.client, period, ordinal)
             result.ran.append("reminders")
+        else:  # a direct message put off until its recipient's morning may be due now
+            result.direct = await send_due_reminder_dms(self.ctx, self.client)
+            if result.direct.sent or result.direct.failed:
+                result.ran.append("direct reminders")
         digest_at = self.last_digest_time(now)
         if digest_at is not None and self._window(digest_at, now):
             if self.ctx.digest_channel:

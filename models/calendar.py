@@ -76,3 +76,26 @@ class Calendar:
 
     def is_late(self, period: str, received_at: datetime) -> bool:
         return received_at >= self.closes_at(period)
+
+
+WORKDAY_ENDS = time(18, 0)  # no reminder by direct message from this hour until the next morning
+
+
+def their_hours(
+    moment: datetime, zone: ZoneInfo, starts: time, ends: time = WORKDAY_ENDS
+) -> datetime:
+    """The first instant at or after `moment` that is within someone's working hours in their
+    own `zone`: Monday to Friday, from `starts` (the prompt's hour) until `ends`. So a reminder
+    due at 9:00 in Hartford reaches Honolulu at 9:00 there, and nobody gets one at night."""
+    local = moment.astimezone(zone)
+    day = local.date()
+    for _ in range(8):
+        opens = datetime.combine(day, starts, tzinfo=zone)
+        closes = datetime.combine(day, ends, tzinfo=zone)
+        if day.weekday() < 5:
+            if local < opens:
+                return opens.astimezone(moment.tzinfo)
+            if local < closes:
+                return moment
+        day += timedelta(days=1)
+    return moment  # not reached: a week always has a working day

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.absence import answered_for, away_now, delegates_owners
 from models.attention import NO_CHANGE_NOTE
 from models.clean import clean_text
 from models.measures import MeasureView, measure_views
@@ -31,6 +32,7 @@ from models.tables import (
     PostState,
     Prompt,
     Reminder,
+    ReminderDM,
     SlackEvent,
     Update,
     utcnow,
@@ -345,7 +347,7 @@ async def end_lease(
 async def renew_leases(session: AsyncSession, holder: Holder, now: datetime) -> int:
     """Extend every claim `holder` holds: it is alive and still posting. How many."""
     renewed = 0
-    tables: tuple[type[Prompt] | type[Reminder] | type[Digest], ...] = (Prompt, Reminder, Digest)
+    tables: tuple[Any, ...] = (Prompt, Reminder, Digest, Escalation, ReminderDM)
     for table in tables:
         result = await session.exec(
             sa.update(table)
@@ -517,8 +519,11 @@ async def prompts_of(session: AsyncSession, period: str) -> list[PromptRef]:
 # --- who may report --------------------------------------------------------------------------
 
 
-async def answers_for(session: AsyncSession, department_id: int, user_id: str) -> bool:
-    """Whether the person is an owner or a backup owner of the department. One statement."""
+async def answers_for(
+    session: AsyncSession, department_id: int, user_id: str, now: datetime | None = None
+) -> bool:
+    """Whether the person is an owner or a backup owner of the department, or (given `now`)
+    the delegate of one of its owners who is away. One statement."""
     owner = select(col(DepartmentOwner.user_id)).where(
         col(DepartmentOwner.department_id) == department_id,
         col(DepartmentOwner.user_id) == user_id,
@@ -528,7 +533,10 @@ async def answers_for(session: AsyncSession, department_id: int, user_id: str) -
         col(DepartmentContact.role) == ContactRole.BACKUP,
         col(DepartmentContact.user_id) == user_id,
     )
-    found = await session.exec(owner.union_all(backup).limit(1))  # type: ignore[call-overload]
+    ways: list[Any] = [owner, backup]
+    if now is not None:
+        ways.append(delegates_owners(department_id, user_id, now))
+    found = await session.exec(sa.union_all(*ways).limit(1))  # type: ignore[call-overload]
     return found.first() is not None
 
 
@@ -560,6 +568,10 @@ async def record_updates(
         if entry.percent is not None and not 0 <= entry.percent <= 100:
             raise ValueError(f"percent {entry.percent} is not between 0 and 100")
     received = now or utcnow()
+    behalf = None
+    if author and author not in department.owners and entries:
+        away = await away_now(session, department.owners, received)
+        behalf = answered_for(author, department.owners, away)
     for entry in entries:
         session.add(
             Update(
@@ -573,6 +585,7 @@ async def record_updates(
                 source_ref=source_ref,
                 received_at=received,
                 late=late,
+                on_behalf_of=behalf,
             )
         )
     await session.flush()
@@ -677,6 +690,131 @@ async def finish_reminder(
         sa.update(Reminder)
         .where(col(Reminder.id) == reminder_id)
         .values(**sent_or_failed(now, error))
+    )
+
+
+# --- direct-message reminders, each in its recipient's own hours --------------------------------
+
+MOST_DM_ATTEMPTS = 5  # a direct message Slack refused this often is left alone
+
+
+@dataclass(frozen=True)
+class DueDM:
+    """A direct-message reminder whose time has come, with its prompt."""
+
+    id: int
+    prompt_id: int
+    ordinal: int
+    user_id: str
+    due_at: datetime
+    department_id: int
+    period: str
+    channel_id: str
+    message_ts: str | None
+    created_at: datetime  # when the reminder scheduled it
+
+
+async def schedule_reminder_dms(
+    session: AsyncSession,
+    prompt_id: int,
+    ordinal: int,
+    due: dict[str, datetime],
+    now: datetime,
+) -> int:
+    """Record reminder `ordinal`'s direct message to each person, due when `due` says (once:
+    a person already scheduled keeps their time). How many are new."""
+    new = 0
+    for user_id, at in due.items():
+        new += await insert_ignoring_duplicates(
+            session,
+            ReminderDM,
+            prompt_id=prompt_id,
+            ordinal=ordinal,
+            user_id=user_id,
+            due_at=at,
+            state=PostState.PENDING,
+            attempts=0,
+            created_at=now,
+        )
+    return new
+
+
+async def due_reminder_dms(session: AsyncSession, now: datetime, most: int = 500) -> list[DueDM]:
+    """Direct messages due by `now` and not sent (nor being sent by a live process)."""
+    rows = await session.exec(
+        select(  # type: ignore[call-overload]  # sqlmodel types select() to 4 columns
+            col(ReminderDM.id),
+            col(ReminderDM.prompt_id),
+            col(ReminderDM.ordinal),
+            col(ReminderDM.user_id),
+            col(ReminderDM.due_at),
+            col(Prompt.department_id),
+            col(Prompt.period),
+            col(Prompt.channel_id),
+            col(Prompt.message_ts),
+            col(ReminderDM.created_at),
+        )
+        .join(Prompt, col(Prompt.id) == col(ReminderDM.prompt_id))
+        .where(
+            col(ReminderDM.due_at) <= now,
+            col(ReminderDM.attempts) < MOST_DM_ATTEMPTS,
+            _claimable(ReminderDM, (PostState.PENDING, PostState.FAILED), now),
+        )
+        .order_by(col(ReminderDM.due_at), col(ReminderDM.id))
+        .limit(most)
+    )
+    return [DueDM(*row) for row in rows]
+
+
+async def claim_reminder_dm(
+    session: AsyncSession, dm: DueDM, now: datetime, holder: Holder
+) -> int | None:
+    """Claim one due direct message for sending; None when another process has it."""
+    claimed = await claim_for_posting(
+        session,
+        ReminderDM,
+        {"prompt_id": dm.prompt_id, "ordinal": dm.ordinal, "user_id": dm.user_id},
+        claimable=(PostState.PENDING, PostState.FAILED),
+        now=now,
+        holder=holder,
+        due_at=dm.due_at,
+    )
+    return None if claimed is None else int(claimed.id)
+
+
+async def finish_reminder_dm(
+    session: AsyncSession, dm_id: int, now: datetime, error: str | None = None
+) -> None:
+    await session.exec(
+        sa.update(ReminderDM)
+        .where(col(ReminderDM.id) == dm_id)
+        .values(**sent_or_failed(now, error))
+    )
+
+
+async def postpone_reminder_dm(session: AsyncSession, dm_id: int, due_at: datetime) -> None:
+    """Not now (night or a day off where they are): due again at `due_at`, unclaimed."""
+    await session.exec(
+        sa.update(ReminderDM)
+        .where(col(ReminderDM.id) == dm_id)
+        # Its claim was not a try: the attempt it counted is given back.
+        .values(
+            state=PostState.PENDING,
+            due_at=due_at,
+            holder=None,
+            lease_until=None,
+            attempts=col(ReminderDM.attempts) - 1,
+        )
+    )
+
+
+async def drop_reminder_dm(session: AsyncSession, dm_id: int, why: str) -> None:
+    """Not sent, and never will be: the department answered, the person is away, the month
+    closed."""
+    await session.exec(
+        sa.update(ReminderDM)
+        .where(col(ReminderDM.id) == dm_id)
+        .values(state=PostState.SKIPPED, last_error=why, holder=None, lease_until=None)
     )
 
 

@@ -67,6 +67,7 @@ class UpdateView:
     received_at: datetime
     source: str
     late: bool
+    on_behalf_of: str | None = None  # the away owner the author answered for (issue 16)
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,17 @@ class InitiativeHistory:
 
 # --- building blocks ----------------------------------------------------------------------------
 
-_UPDATE_FIELDS = ("status", "percent", "note", "author", "period", "received_at", "source", "late")
+_UPDATE_FIELDS = (
+    "status",
+    "percent",
+    "note",
+    "author",
+    "period",
+    "received_at",
+    "source",
+    "late",
+    "on_behalf_of",
+)
 
 
 def dialect_of(session: AsyncSession) -> str:
@@ -294,6 +305,7 @@ def update_view(row: Any) -> UpdateView | None:
         received_at=row.received_at,
         source=row.source,
         late=row.late,
+        on_behalf_of=row.on_behalf_of,
     )
 
 

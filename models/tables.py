@@ -139,6 +139,29 @@ class Follower(SQLModel, table=True):
     created_at: datetime = _when(default_factory=utcnow)
 
 
+class AwaySource(StrEnum):
+    """How Plan Bot knows someone is away (issue 16)."""
+
+    COMMAND = "command"  # `/plan away until DATE [@delegate]`: theirs until `/plan back`
+    SLACK_STATUS = "slack_status"  # their Slack status says so (🌴, "OOO", "vacation"…)
+
+
+class Absence(SQLModel, table=True):
+    """Someone away: not reminded while it lasts, and their delegate may answer for the
+    departments they own. One row per person; a Slack status never replaces `/plan away`."""
+
+    __tablename__ = "absences"
+
+    user_id: str = Field(max_length=40, primary_key=True)
+    # Back at this moment (the day after `/plan away until`, at midnight in the plan's zone, or
+    # the Slack status's expiry); None: until the Slack status is cleared.
+    ends_at: datetime | None = _when(default=None, nullable=True)
+    delegate_id: str | None = Field(default=None, max_length=40, index=True)
+    source: str = Field(max_length=20)  # an AwaySource
+    set_by: str = Field(default="", max_length=40)
+    created_at: datetime = _when(default_factory=utcnow)
+
+
 class Initiative(SQLModel, table=True):
     __tablename__ = "initiatives"
     __table_args__ = (sa.UniqueConstraint("department_id", "number"),)
@@ -206,6 +229,9 @@ class Update(SQLModel, table=True):
     source_ref: str | None = Field(default=None, max_length=200, index=True)
     received_at: datetime = _when(default_factory=utcnow)
     late: bool = False
+    # Who the author answered for, when they were not an owner and an owner was away (issue 16):
+    # "updated by @deputy for @chief".
+    on_behalf_of: str | None = Field(default=None, max_length=40)
 
 
 class Prompt(SQLModel, table=True):
@@ -246,6 +272,31 @@ class Reminder(SQLModel, table=True):
     lease_until: datetime | None = _when(default=None, nullable=True)
     attempts: int = 0
     thread_ts: str | None = Field(default=None, max_length=40)  # its post in the prompt's thread
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = _when(default_factory=utcnow)
+    sent_at: datetime | None = _when(default=None, nullable=True)
+
+
+class ReminderDM(SQLModel, table=True):
+    """One direct-message reminder to one person, due at the prompt's hour in their own time
+    zone on one of their working days (issue 16): claimed and sent once, like a reminder."""
+
+    __tablename__ = "reminder_dms"
+    __table_args__ = (
+        sa.UniqueConstraint("prompt_id", "ordinal", "user_id"),
+        sa.Index("ix_reminder_dms_due", "state", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    prompt_id: int = Field(foreign_key="prompts.id")
+    ordinal: int
+    user_id: str = Field(max_length=40)
+    due_at: datetime = _when()
+    state: str = Field(default=PostState.PENDING, max_length=20)  # a PostState
+    claimed_at: datetime | None = _when(default=None, nullable=True)
+    holder: str | None = Field(default=None, max_length=120)
+    lease_until: datetime | None = _when(default=None, nullable=True)
+    attempts: int = 0
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = _when(default_factory=utcnow)
     sent_at: datetime | None = _when(default=None, nullable=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from enum import StrEnum
 
 MAX_COMMAND_TEXT = 500  # longer text is refused: no goal, department or sub-command is that long
@@ -36,6 +37,8 @@ class Verb(StrEnum):
     MEASURE = "measure"
     FOLLOW = "follow"
     UNFOLLOW = "unfollow"
+    AWAY = "away"
+    BACK = "back"
 
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
@@ -51,6 +54,9 @@ _PHRASES = {
     "owners": Verb.OWNERS,
     "measures": Verb.MEASURES,
     "measure": Verb.MEASURES,
+    "back": Verb.BACK,
+    "i'm back": Verb.BACK,
+    "im back": Verb.BACK,
     "off track": Verb.OFF_TRACK,
     "off-track": Verb.OFF_TRACK,
     "offtrack": Verb.OFF_TRACK,
@@ -115,6 +121,8 @@ def parse_plan_command(text: str) -> PlanCommand | CommandError:
         return PlanCommand(Verb.FOLLOW, rest)
     if verb == "unfollow":
         return PlanCommand(Verb.UNFOLLOW, rest)
+    if verb in ("away", "ooo", "vacation"):
+        return PlanCommand(Verb.AWAY, rest)
     if verb == "history":
         words, _, last = rest.rpartition(" ")
         number = last.lstrip("#")
@@ -154,3 +162,100 @@ def parse_plan_command(text: str) -> PlanCommand | CommandError:
     if words and numbered is not None and int(numbered.group(1)) > 0:
         return PlanCommand(Verb.INITIATIVE, words, int(numbered.group(1)))
     return PlanCommand(Verb.LOOKUP, text)
+
+
+# --- `/plan away until DATE [@delegate]` ------------------------------------------------------
+
+MOST_DAYS_AWAY = 366
+BAD_AWAY = (
+    "Say until when, and who answers for you if anyone: `/plan away until 2026-12-15 @deputy` "
+    "(or `until Dec 15`, `until 12/15`). `/plan back` ends it."
+)
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_US = re.compile(r"(\d{1,2})/(\d{1,2})(?:/(\d{2}|\d{4}))?")  # month/day[/year], as the city writes
+_MONTH_DAY = re.compile(r"([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?")
+_DAY_MONTH = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?(?:,?\s+(\d{4}))?")
+_UNTIL = ("until", "till", "til", "through", "thru", "to")
+
+
+@dataclass(frozen=True)
+class AwayRequest:
+    last_day: date  # the last day away; back the day after
+    delegate: str | None
+
+
+def _date(year: int | None, month: int, day: int, today: date) -> date | None:
+    """The date, or (no year given) its next occurrence from today."""
+    try:
+        if year is not None:
+            return date(year + 2000 if year < 100 else year, month, day)
+        found = date(today.year, month, day)
+        return found if found >= today else date(today.year + 1, month, day)
+    except ValueError:
+        return None
+
+
+def _read_date(text: str, today: date) -> date | None:
+    text = text.casefold().strip().rstrip(".")
+    if text in ("today",):
+        return today
+    if text in ("tomorrow",):
+        return today + timedelta(days=1)
+    if m := _ISO.fullmatch(text):
+        return _date(int(m.group(1)), int(m.group(2)), int(m.group(3)), today)
+    if m := _US.fullmatch(text):
+        year = int(m.group(3)) if m.group(3) else None
+        return _date(year, int(m.group(1)), int(m.group(2)), today)
+    if (m := _MONTH_DAY.fullmatch(text)) and m.group(1) in _MONTHS:
+        year = int(m.group(3)) if m.group(3) else None
+        return _date(year, _MONTHS[m.group(1)], int(m.group(2)), today)
+    if (m := _DAY_MONTH.fullmatch(text)) and m.group(2) in _MONTHS:
+        year = int(m.group(3)) if m.group(3) else None
+        return _date(year, _MONTHS[m.group(2)], int(m.group(1)), today)
+    return None
+
+
+def read_away(text: str, today: date) -> AwayRequest | CommandError:
+    """`until 2026-12-15 @deputy` (the date in ISO, US `12/15` or words, the delegate
+    optional) as of `today` on the plan's calendar; or why not."""
+    words = text.split()
+    delegate = None
+    if words and (match := _USER.match(words[-1])):
+        delegate = match.group(1) or match.group(2)
+        words.pop()
+    if words and words[0].casefold() in _UNTIL:
+        words.pop(0)
+    if not words:
+        return CommandError(BAD_AWAY)
+    last = _read_date(" ".join(words), today)
+    if last is None:
+        return CommandError(BAD_AWAY)
+    if last < today:
+        return CommandError(
+            f"{last:%B} {last.day}, {last.year} has passed: name your last day away, today or "
+            "later."
+        )
+    if last > today + timedelta(days=MOST_DAYS_AWAY):
+        return CommandError("That is more than a year away: name a date within the next year.")
+    return AwayRequest(last, delegate)

@@ -7,14 +7,21 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.commands.parse import CommandError, PlanCommand, Verb, parse_plan_command
+from handlers.commands.parse import (
+    CommandError,
+    PlanCommand,
+    Verb,
+    parse_plan_command,
+    read_away,
+)
 from handlers.context import PlanContext
 from handlers.digest_build import digest_for
 from handlers.messages.answers import (
@@ -32,6 +39,7 @@ from handlers.messages.answers import (
     with_guess,
     with_share_button,
 )
+from handlers.messages.cover import render_away_set, render_away_status, render_back
 from handlers.messages.followers import render_followed, render_following, render_unfollowed
 from handlers.messages.layout import Message, People
 from handlers.messages.measures import (
@@ -52,6 +60,7 @@ from handlers.messages.questions import (
 from handlers.people import PeopleNames, mention
 from handlers.person import Person, person_of
 from handlers.updates import open_form, state_for_update_command
+from models.absence import away_now, clear_away, set_away
 from models.attention import Which, attention_by_goal
 from models.cycle import failed_prompts
 from models.db import session_scope
@@ -69,10 +78,11 @@ from models.export import (
 from models.followers import follow, followed_goals, unfollow
 from models.lookup import Directory, Resolution, load_directory, normalise
 from models.measures import find_measure, measure_names, measure_views
-from models.periods import period_label, recent_periods
+from models.periods import local_now, period_label, recent_periods
 from models.plans import (
     NoActivePlan,
     active_plan,
+    departments_owned_by,
     set_backups,
     set_contacts,
     set_owners,
@@ -320,6 +330,34 @@ async def _unfollow(q: Query) -> Shown:
     return _said(render_unfollowed(goal.name, was=was))
 
 
+async def _away(q: Query) -> Shown:
+    """`/plan away until DATE [@delegate]`: not reminded until then, and the delegate may answer
+    for the caller's departments; `/plan away` alone says whether the caller is away."""
+    now = q.ctx.now()
+    if not q.command.words.strip():
+        found = (await away_now(q.session, [q.user_id], now)).get(q.user_id)
+        return Shown(lambda people: render_away_status(found, q.ctx.timezone, people), False)
+    asked = read_away(q.command.words, local_now(q.ctx.timezone, now).date())
+    if isinstance(asked, CommandError):
+        return _said(render_error(asked.problem))
+    if asked.delegate == q.user_id:
+        return _said(render_error("Name someone else to answer for you, or nobody."))
+    back = datetime.combine(
+        asked.last_day + timedelta(days=1), time(0), tzinfo=ZoneInfo(q.ctx.timezone)
+    )
+    await set_away(q.session, q.user_id, back, asked.delegate, set_by=q.user_id, now=now)
+    owned = [d.name for d in await departments_owned_by(q.session, q.user_id)]
+    log.info("away until %s, delegate %s", asked.last_day, asked.delegate or "none")
+    return Shown(
+        lambda people: render_away_set(asked.last_day, asked.delegate, owned, people), False
+    )
+
+
+async def _back(q: Query) -> Shown:
+    was = await clear_away(q.session, q.user_id, q.ctx.now())
+    return _said(render_back(was))
+
+
 async def _goal_to_change(q: Query) -> Goal | Shown:
     """The goal a change names exactly (a slip is suggested, never guessed), or what to say."""
     directory = await q.directory()
@@ -542,6 +580,8 @@ SUBCOMMANDS: dict[Verb, SubCommand] = {
     Verb.MEASURE: SubCommand(query=_measure, shareable=True, cacheable=True),
     Verb.FOLLOW: SubCommand(query=_follow),
     Verb.UNFOLLOW: SubCommand(query=_unfollow),
+    Verb.AWAY: SubCommand(query=_away),
+    Verb.BACK: SubCommand(query=_back),
 }
 
 

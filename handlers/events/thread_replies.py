@@ -136,7 +136,7 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
                 start_month=ctx.fiscal_year_start,
             )
             # The reply's author, who for an edit is the message's, not the event's.
-            author = Person(reply.user, ctx.is_admin(reply.user))
+            author = Person(reply.user, ctx.is_admin(reply.user), ctx.now())
             allowed = await author.may_report_for(session, prompt.department_id)
         if state is None:
             return

@@ -136,6 +136,10 @@ _HELP = (
         command("follow", "safety") + " or " + command("unfollow", "safety"),
         "get a goal's lines of the weekly digest by direct message (or stop)",
     ),
+    (
+        command("away", "until Dec 15", "@deputy") + " or " + command("back"),
+        "not reminded while you are out; @deputy (if named) answers for your departments",
+    ),
     (command("help"), "this list"),
 )
 _ADMIN_HELP = (

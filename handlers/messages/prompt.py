@@ -9,7 +9,7 @@ fit are counted ("…and 37 more"), nothing is cut mid-line. Button values are w
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 
 from slack_sdk.models.blocks import (
@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 
 from handlers.ids import ActionId
 from handlers.messages import limits
+from handlers.messages.cover import addressed, cover_lines
 from handlers.messages.layout import (
     Lines,
     Message,
@@ -38,6 +39,7 @@ from handlers.messages.measure_words import amount, unit_label
 from handlers.messages.text import escape, escaped_excerpt, excerpt
 from handlers.messages.words import people_named, status_text
 from handlers.reading.buttons import prompt_value
+from models.absence import Away
 from models.cycle import DepartmentState, InitiativeState
 from models.measures import MeasureView
 from models.periods import period_label
@@ -56,9 +58,10 @@ _HINT = (
 _MEASURE_HINT = " · a measure by its name: `potholes 412`"
 
 
-def mentions(state: DepartmentState, people: People) -> str:
-    """The owners a prompt or reminder is addressed to (they are pinged: it is their task)."""
-    return people_named(state.owners, people, _MOST_MENTIONS)
+def mentions(state: DepartmentState, people: People, away: Mapping[str, Away] | None = None) -> str:
+    """Who a prompt or reminder is addressed to (they are pinged: it is their task): the
+    owners, or while some are away, those here and whoever covers for the others."""
+    return people_named(addressed(state, away or {}), people, _MOST_MENTIONS)
 
 
 def numbers_list(numbers: Sequence[int]) -> str:
@@ -201,10 +204,15 @@ def render_prompt(
     status_line: str | None = None,
     *,
     due: datetime | None = None,
+    away: Mapping[str, Away] | None = None,
+    names: People | None = None,
+    timezone: str = "America/New_York",
 ) -> Message:
     """The monthly prompt: who is asked and by when (`due`, the period's close), each initiative
     with its last status, the two buttons and the thread-reply hint; `status_line` (trusted
-    mrkdwn, see `status_line()`) closes it once someone has answered."""
+    mrkdwn, see `status_line()`) closes it once someone has answered. Owners `away` are not
+    pinged: a line names them (by `names`, without a ping) and who answers meanwhile."""
+    away = away or {}
     month = month_name(state.period)
     suffix = f" — {period_label(state.period)} update"
     ask = f"how did {month} go?"
@@ -213,9 +221,12 @@ def render_prompt(
     owed = measures_owed(state)
     if owed:
         ask += f" {owed}: *No change* does not give one."
+    asked = mentions(state, people, away)
+    covering = cover_lines(state, away, people, names or people, timezone)
     parts: list[Part] = [
         header(excerpt(state.name, limits.HEADER_TEXT - len(suffix)) + suffix),
-        section(f"{mentions(state, people)}, {ask}" if state.owners else ask.capitalize()),
+        section(f"{asked}, {ask}" if asked else ask.capitalize()),
+        *([context(excerpt("\n".join(covering), limits.CONTEXT_TEXT))] if covering else []),
         Lines(
             lines=[_prompt_line(i) for i in in_order(state)] or ["No initiatives yet."],
             more=lambda n: f"…and {n} more — open the form to see them all",

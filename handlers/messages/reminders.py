@@ -3,11 +3,14 @@ has not answered yet. No SQL and no Slack calls here."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
+from handlers.messages.cover import addressed, cover_lines
 from handlers.messages.layout import (
     Message,
     People,
+    context,
     message,
     month_name,
     plan_name,
@@ -16,6 +19,7 @@ from handlers.messages.layout import (
 from handlers.messages.prompt import due_words, mentions, prompt_buttons
 from handlers.messages.text import escape
 from handlers.messages.words import people_named
+from models.absence import Away
 from models.cycle import DepartmentState
 
 _ORDINALS = {1: "Reminder", 2: "Second reminder", 3: "Third reminder"}
@@ -65,22 +69,38 @@ def reminded_backups(state: DepartmentState, ordinal: int) -> tuple[str, ...]:
 
 
 def render_reminder(
-    state: DepartmentState, ordinal: int, people: People, *, due: datetime | None = None
+    state: DepartmentState,
+    ordinal: int,
+    people: People,
+    *,
+    due: datetime | None = None,
+    away: Mapping[str, Away] | None = None,
+    names: People | None = None,
+    timezone: str = "America/New_York",
 ) -> Message:
     """Posted in the prompt's thread while the department has not answered, or still owes a
-    measure's number; `due` is the period's close."""
+    measure's number; `due` is the period's close. Owners `away` are not pinged: whoever
+    covers for them is (see `render_prompt`)."""
+    away = away or {}
     lead = _ORDINALS.get(ordinal, f"Reminder {ordinal}")
-    named = mentions(state, people) if state.owners else ""
-    backups = reminded_backups(state, ordinal)
+    named = mentions(state, people, away) if state.owners else ""
+    backups = tuple(b for b in reminded_backups(state, ordinal) if b not in away)
+    if named and backups:  # those already addressed as cover are not named twice
+        backups = tuple(b for b in backups if b not in addressed(state, away))
     if backups:
         # From the second reminder on, the backup owners hear it too: they may answer.
         also = f"{people_named(backups, people, _MOST_NAMED)} as backup"
         named = f"{named} (and {also})" if named else also
     owners = f"{named}, " if named else ""
     shown = f"{lead}: {owners}{_still_open(state, due)} — {_ask(state)}"
+    covering = cover_lines(state, away, people, names or people, timezone)
     return message(
         f"{escape(state.name)}: your {month_name(state.period)} update is still open",
-        [section(shown), prompt_buttons(state.key, state.period)],
+        [
+            section(shown),
+            *([context("\n".join(covering))] if covering else []),
+            prompt_buttons(state.key, state.period),
+        ],
     )
 
 

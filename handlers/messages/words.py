@@ -104,7 +104,18 @@ def said_by(update: UpdateView, people: People, timezone: str, year: bool = Fals
     if update.source == Source.PLAN:
         return FROM_THE_PLAN
     when = day(update.received_at, timezone, year)
-    return f"{people(update.author)}, {when}" if update.author else when
+    return (
+        f"{who_answered(update.author, update.on_behalf_of, people)}, {when}"
+        if update.author
+        else when
+    )
+
+
+def who_answered(author: str, on_behalf_of: str | None, people: People) -> str:
+    """'<@deputy>', or '<@deputy> for <@chief>' when they answered for an owner away."""
+    if on_behalf_of and on_behalf_of != author:
+        return f"{people(author)} for {people(on_behalf_of)}"
+    return people(author)
 
 
 def initiative_number(line: InitiativeLine) -> str:

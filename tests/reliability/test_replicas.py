@@ -514,8 +514,18 @@ async def test_prompts_and_reminders_run_twice_at_once_post_once(
         assert once_each([thread_of[c.args["thread_ts"]] for c in in_threads]) == set(OWNED)
         direct = [c for c in sent if "thread_ts" not in c.args]
         everyone = [owner for key in OWNED for owner in OWNERS[key]]
-        assert once_each([c.args["channel"] for c in direct]) == set(everyone)
-        assert len(sent) == len(OWNED) + len(everyone)
+        # Each owner's direct message is recorded once, and sent once — now, when this run
+        # falls in their working hours (the real clock: a subprocess), else at their morning.
+        dms = await query(
+            planned,
+            "SELECT d.user_id, d.state, d.due_at FROM reminder_dms d "
+            "JOIN prompts p ON p.id = d.prompt_id WHERE p.period = '2026-10'",
+        )
+        assert once_each([user for user, _, _ in dms]) == set(everyone)
+        sent_now = {user for user, state, _ in dms if state == "sent"}
+        assert {state for _, state, _ in dms} <= {"sent", "pending"}
+        assert once_each([c.args["channel"] for c in direct]) == sent_now
+        assert len(sent) == len(OWNED) + len(sent_now)
         for run in (a, b):
             table = run.table()
             elsewhere = [key.split(" ")[0] for key in table["being sent elsewhere"]]
