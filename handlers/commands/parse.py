@@ -123,6 +123,8 @@ def parse_plan_command(text: str) -> PlanCommand | CommandError:
         return PlanCommand(Verb.UNFOLLOW, rest)
     if verb in ("away", "ooo", "vacation"):
         return PlanCommand(Verb.AWAY, rest)
+    if verb == "back":
+        return PlanCommand(Verb.BACK, rest)
     if verb == "history":
         words, _, last = rest.rpartition(" ")
         number = last.lstrip("#")
@@ -203,6 +205,7 @@ _UNTIL = ("until", "till", "til", "through", "thru", "to")
 class AwayRequest:
     last_day: date  # the last day away; back the day after
     delegate: str | None
+    person: str | None = None  # `/plan away @chief until …`: an admin, for someone else
 
 
 def _date(year: int | None, month: int, day: int, today: date) -> date | None:
@@ -240,7 +243,10 @@ def read_away(text: str, today: date) -> AwayRequest | CommandError:
     """`until 2026-12-15 @deputy` (the date in ISO, US `12/15` or words, the delegate
     optional) as of `today` on the plan's calendar; or why not."""
     words = text.split()
-    delegate = None
+    person = delegate = None
+    if len(words) > 1 and (match := _USER.match(words[0])):
+        person = match.group(1) or match.group(2)
+        words.pop(0)
     if words and (match := _USER.match(words[-1])):
         delegate = match.group(1) or match.group(2)
         words.pop()
@@ -258,4 +264,14 @@ def read_away(text: str, today: date) -> AwayRequest | CommandError:
         )
     if last > today + timedelta(days=MOST_DAYS_AWAY):
         return CommandError("That is more than a year away: name a date within the next year.")
-    return AwayRequest(last, delegate)
+    return AwayRequest(last, delegate, person)
+
+
+def read_person(text: str) -> str | CommandError | None:
+    """`/plan back @chief`: the person named (None: the caller), or why not."""
+    if not text.strip():
+        return None
+    match = _USER.match(text.strip())
+    if match is None:
+        return CommandError("Type `/plan back`, or (admins) `/plan back @someone`.")
+    return match.group(1) or match.group(2)

@@ -21,6 +21,7 @@ from handlers.commands.parse import (
     Verb,
     parse_plan_command,
     read_away,
+    read_person,
 )
 from handlers.context import PlanContext
 from handlers.digest_build import digest_for
@@ -340,22 +341,36 @@ async def _away(q: Query) -> Shown:
     asked = read_away(q.command.words, local_now(q.ctx.timezone, now).date())
     if isinstance(asked, CommandError):
         return _said(render_error(asked.problem))
-    if asked.delegate == q.user_id:
-        return _said(render_error("Name someone else to answer for you, or nobody."))
+    person = asked.person or q.user_id
+    if person != q.user_id and not q.ctx.is_admin(q.user_id):
+        return _said(render_error(ONLY_ADMINS_FOR_OTHERS))
+    if asked.delegate == person:
+        return _said(render_error("Name someone else to answer meanwhile, or nobody."))
     back = datetime.combine(
         asked.last_day + timedelta(days=1), time(0), tzinfo=ZoneInfo(q.ctx.timezone)
     )
-    await set_away(q.session, q.user_id, back, asked.delegate, set_by=q.user_id, now=now)
-    owned = [d.name for d in await departments_owned_by(q.session, q.user_id)]
+    await set_away(q.session, person, back, asked.delegate, set_by=q.user_id, now=now)
+    owned = [d.name for d in await departments_owned_by(q.session, person)]
     log.info("away until %s, delegate %s", asked.last_day, asked.delegate or "none")
+    who = None if person == q.user_id else person
     return Shown(
-        lambda people: render_away_set(asked.last_day, asked.delegate, owned, people), False
+        lambda people: render_away_set(asked.last_day, asked.delegate, owned, people, who), False
     )
 
 
 async def _back(q: Query) -> Shown:
-    was = await clear_away(q.session, q.user_id, q.ctx.now())
-    return _said(render_back(was))
+    named = read_person(q.command.words)
+    if isinstance(named, CommandError):
+        return _said(render_error(named.problem))
+    person = named or q.user_id
+    if person != q.user_id and not q.ctx.is_admin(q.user_id):
+        return _said(render_error(ONLY_ADMINS_FOR_OTHERS))
+    was = await clear_away(q.session, person, q.ctx.now())
+    who = None if person == q.user_id else person
+    return Shown(lambda people: render_back(was, people, who), False)
+
+
+ONLY_ADMINS_FOR_OTHERS = "Only a Plan Bot admin can say someone else is away or back."
 
 
 async def _goal_to_change(q: Query) -> Goal | Shown:

@@ -76,17 +76,25 @@ def cover_lines(
 
 
 def render_away_set(
-    last: date, delegate: str | None, departments: Sequence[str], people: People
+    last: date,
+    delegate: str | None,
+    departments: Sequence[str],
+    people: People,
+    person: str | None = None,
 ) -> Message:
+    """What `/plan away` says: to the caller about themselves, or (`person`) to an admin."""
     back = last + timedelta(days=1)
+    you, them, their = (
+        ("You are", "you", "your") if person is None else (f"{people(person)} is", "them", "their")
+    )
     said = (
-        f"🌴 You are away until {last:%A}, {last:%B} {last.day} (back {back:%A}, {back:%B} "
-        f"{back.day}): Plan Bot will not remind you meanwhile."
+        f"🌴 {you} away until {last:%A}, {last:%B} {last.day} (back {back:%A}, {back:%B} "
+        f"{back.day}): Plan Bot will not remind {them} meanwhile."
     )
     if departments:
         named = ", ".join(plan_name(d) for d in departments[:10])
         if delegate:
-            said += f" {people(delegate)} may answer for {named} and is asked in your place."
+            said += f" {people(delegate)} may answer for {named} and is asked in {their} place."
         else:
             said += f" Backup owners (or an admin) may answer for {named}."
     change = command("away", "until <date>", "@someone")
@@ -114,8 +122,15 @@ def render_away_status(away: Away | None, timezone: str, people: People) -> Mess
     return message(said, [section(said), context(hint)])
 
 
-def render_back(was: Away | None) -> Message:
-    if was is None:
+def render_back(was: Away | None, people: People, person: str | None = None) -> Message:
+    """What `/plan back` says: to the caller, or (`person`) to an admin."""
+    if person is not None:
+        said = (
+            f"{people(person)} is back: Plan Bot reminds them again."
+            if was is not None
+            else f"{people(person)} was not away; nothing changed."
+        )
+    elif was is None:
         said = "You were not away; nothing changed."
     elif was.source == AwaySource.SLACK_STATUS:
         said = (

@@ -376,3 +376,20 @@ async def test_a_message_put_off_past_the_close_is_dropped(city: tuple[Workspace
     late = await send_due_reminder_dms(ws.ctx, ws.app.client)
     assert late.dropped == [(f"fire:{ISLANDER}", "closed")]
     assert direct_messages(ws, before) == []
+
+
+async def test_an_admin_says_someone_else_is_away_and_back(city: tuple[Workspace, Clock]) -> None:
+    ws, _ = city
+    refused = await ws.command(f"away <@{CHIEF}> until Nov 20", user=OTHER)
+    assert "Only a Plan Bot admin" in refused.text
+    done = await ws.command(f"away <@{CHIEF}> until Nov 20 <@{DEPUTY}>", user=ADMIN)
+    assert f"<@{CHIEF}> is away until Friday, November 20" in done.text
+    assert f"<@{DEPUTY}> may answer for Fire and is asked in their place" in done.text
+    async with session_scope(ws.engine) as session:
+        (row,) = (await session.exec(select(Absence))).all()
+    assert (row.user_id, row.delegate_id, row.set_by) == (CHIEF, DEPUTY, ADMIN)
+    assert "Only a Plan Bot admin" in (await ws.command(f"back <@{CHIEF}>", user=OTHER)).text
+    back = await ws.command(f"back <@{CHIEF}>", user=ADMIN)
+    assert f"<@{CHIEF}> is back" in back.text
+    async with session_scope(ws.engine) as session:
+        assert (await session.exec(select(Absence))).all() == []
