@@ -162,6 +162,24 @@ class Absence(SQLModel, table=True):
     created_at: datetime = _when(default_factory=utcnow)
 
 
+class Publication(SQLModel, table=True):
+    """A period published to the public site and open data (issue 17): an immutable snapshot,
+    decided by an admin who saw every note it would make public and could leave any out. Only
+    what is here is ever served; a period is published once."""
+
+    __tablename__ = "publications"
+    __table_args__ = (sa.UniqueConstraint("plan_id", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plans.id", index=True)
+    period: str = Field(max_length=7)
+    published_by: str = Field(max_length=40)  # a Slack user id: kept, never served
+    published_at: datetime = _when(default_factory=utcnow)
+    left_out: list[str] = _json_list()  # initiatives ("fire-3") whose notes were kept private
+    content: str = Field(sa_type=sa.Text)  # the snapshot, as JSON (models/publish.py)
+    etag: str = Field(max_length=80)  # a hash of `content`: the pages' and files' ETag
+
+
 class Initiative(SQLModel, table=True):
     __tablename__ = "initiatives"
     __table_args__ = (sa.UniqueConstraint("department_id", "number"),)
