@@ -21,13 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bot.app import build_app, plan_context
 from bot.connections import BACKLOG, connection_limits, guarded_protocol
 from bot.doctor import check_deployment, log_checkup
 from bot.http_limits import BodyLimits
 from bot.measures_api import post_measures
+from bot.public import public_routes
 from bot.request_checks import check_slack_request
 from bot.settings import Settings
 from jobs.scheduler import Cycle, build_scheduler
@@ -79,7 +80,8 @@ def build_asgi(
     startup: Callable[[], Awaitable[None]] | None = None,
 ) -> BodyLimits:
     """`POST /slack/events` for commands, interactivity and events; `GET /healthz`;
-    `POST /api/measures` for the city's systems (bot.measures_api). Without an app (Socket
+    `POST /api/measures` for the city's systems (bot.measures_api); the public site and open
+    data under /public/ when `PLANBOT_PUBLIC` is on (bot.public). Without an app (Socket
     Mode, where requests are not signed) `/slack/events` is not served. Bodies are
     bounded before anything reads them (bot.http_limits); a request to /slack/events must be
     signed and shaped as Slack shapes it (bot.request_checks) before Bolt reads it."""
@@ -112,7 +114,7 @@ def build_asgi(
     async def measures(request: Request) -> Response:
         return await post_measures(request, engine)
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/api/measures", measures, methods=["POST"]),
     ]
@@ -147,6 +149,8 @@ def build_asgi(
             return response
 
         routes.append(Route("/slack/events", events, methods=["POST"]))
+    if settings.public:
+        routes += public_routes(engine, settings.public_url)
     return BodyLimits(Starlette(routes=routes, lifespan=lifespan), settings.max_body_bytes)
 
 

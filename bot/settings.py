@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     # An initiative set At risk or Off track needs a reason (a note): the form refuses it
     # without one, a thread reply is recorded and asked why (issue 16). Off: no asking.
     reason_required: bool = Field(True, validation_alias=_env("PLANBOT_REASON_REQUIRED"))
+    # The public site and open data (issue 17): off unless asked for; served in HTTP mode under
+    # /public/, only periods an admin published. The URL is where residents reach it (behind
+    # the city's proxy), for the links Plan Bot gives in Slack.
+    public: bool = Field(False, validation_alias=_env("PLANBOT_PUBLIC"))
+    public_url: str | None = Field(None, validation_alias=_env("PLANBOT_PUBLIC_URL"))
 
     @field_validator("slack_api_url")
     @classmethod
@@ -97,6 +102,15 @@ class Settings(BaseSettings):
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError("must be an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.match(r"^https?://[^\s/]+(/\S*)?$", value.strip()):
+            raise ValueError("must be an http(s) URL such as https://plan.hartford.gov/public/")
+        return value.strip().rstrip("/")
 
     @field_validator("database_url")
     @classmethod

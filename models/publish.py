@@ -39,7 +39,7 @@ from models.tables import (
     Update,
 )
 
-SCHEMA = "https://planbot.example/schemas/plan-period-1.json"  # see docs/open-data/
+SCHEMA = "/public/data/plan.schema.json"  # served beside it; docs/open-data/plan.schema.json
 # The roles an update's author is named by: never a Slack identity.
 ROLE_LEAD = "department lead"
 ROLE_BACKUP = "backup owner"
