@@ -44,6 +44,7 @@ def plan_context(
         posts_per_second=settings.posts_per_second,
         fiscal_year_start=settings.fiscal_year_start,
         reason_required=settings.reason_required,
+        public_url=settings.public_url,
         **extra,
     )
 

@@ -10,7 +10,7 @@ from handlers.commands import plan
 from handlers.context import PlanContext
 from handlers.events import home, membership, thread_replies
 from handlers.person import use_person
-from handlers.views import update_form
+from handlers.views import publish, update_form
 
 
 def register_listeners(app: AsyncApp, ctx: PlanContext) -> None:
@@ -23,5 +23,6 @@ def register_listeners(app: AsyncApp, ctx: PlanContext) -> None:
     prompt.register(app, ctx)
     replies.register(app, ctx)
     update_form.register(app, ctx)
+    publish.register(app, ctx)
     thread_replies.register(app, ctx)
     membership.register(app, ctx)

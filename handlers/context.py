@@ -30,6 +30,7 @@ class PlanContext:
     posts_per_second: float = 45.0  # the fan-outs' starting pace for the workspace
     fiscal_year_start: int = 7  # the month a fiscal year starts (measures' yearly targets)
     reason_required: bool = True  # At risk and Off track need a note (issue 16)
+    public_url: str | None = None  # where residents read the published plan (issue 17)
     # Names, time zones and statuses of Slack users, kept for a while (one per running bot).
     people: PeopleNames = field(default_factory=PeopleNames, compare=False)
 

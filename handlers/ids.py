@@ -22,3 +22,4 @@ class CallbackId(StrEnum):
     """`callback_id` of a modal."""
 
     UPDATE_FORM = "update_form"
+    PUBLISH = "publish_preview"  # `/plan publish`: the notes an admin reviews before publishing

@@ -39,6 +39,7 @@ class Verb(StrEnum):
     UNFOLLOW = "unfollow"
     AWAY = "away"
     BACK = "back"
+    PUBLISH = "publish"
 
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
@@ -56,6 +57,7 @@ _PHRASES = {
     "measure": Verb.MEASURES,
     "back": Verb.BACK,
     "i'm back": Verb.BACK,
+    "publish": Verb.PUBLISH,
     "im back": Verb.BACK,
     "off track": Verb.OFF_TRACK,
     "off-track": Verb.OFF_TRACK,
@@ -125,6 +127,8 @@ def parse_plan_command(text: str) -> PlanCommand | CommandError:
         return PlanCommand(Verb.AWAY, rest)
     if verb == "back":
         return PlanCommand(Verb.BACK, rest)
+    if verb == "publish":
+        return PlanCommand(Verb.PUBLISH, rest)
     if verb == "history":
         words, _, last = rest.rpartition(" ")
         number = last.lstrip("#")

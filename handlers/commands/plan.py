@@ -61,6 +61,7 @@ from handlers.messages.questions import (
 from handlers.people import PeopleNames, mention
 from handlers.person import Person, person_of
 from handlers.updates import open_form, state_for_update_command
+from handlers.views.publish import open_preview
 from models.absence import away_now, clear_away, set_away
 from models.attention import Which, attention_by_goal
 from models.cycle import failed_prompts
@@ -565,6 +566,16 @@ async def _export(a: Act) -> None:
         await a.respond(**reply(FAILED, a.text))
 
 
+async def _publish(a: Act) -> None:
+    """`/plan publish 2026-10`: the preview opens as a form; nothing is public until the admin
+    confirms it there."""
+    problem = await open_preview(a.ctx, a.client, a.trigger_id, a.command.words)
+    if problem is not None:
+        await a.ack(**reply(Answer(render_error(problem)), a.text))
+        return
+    await a.ack()
+
+
 async def _digest(a: Act) -> None:
     await _within_ack_budget(a, _digest_preview(a.ctx, a.client, a.names))
 
@@ -597,6 +608,9 @@ SUBCOMMANDS: dict[Verb, SubCommand] = {
     Verb.UNFOLLOW: SubCommand(query=_unfollow),
     Verb.AWAY: SubCommand(query=_away),
     Verb.BACK: SubCommand(query=_back),
+    Verb.PUBLISH: SubCommand(
+        act=_publish, admins_only="Only a Plan Bot admin can publish a period."
+    ),
 }
 
 

@@ -149,6 +149,11 @@ _ADMIN_HELP = (
         "owners and who hears when a month closes unanswered",
     ),
     (command("export"), "the latest status of every initiative as a CSV file, sent to you"),
+    (
+        command("publish", "2026-10"),
+        "preview a closed month for the public site and open data — every note, each left "
+        "out with a tick — then publish it (once; it never changes)",
+    ),
 )
 
 
