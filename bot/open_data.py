@@ -328,6 +328,15 @@ def schema() -> dict[str, Any]:
     }
 
 
+def dictionary_markdown() -> str:
+    """The data dictionary as docs/open-data.md shows it: one table per file."""
+    parts = []
+    for name, columns in FILES.items():
+        rows = "\n".join(f"| `{c.name}` | {c.kind} | {c.description} |" for c in columns)
+        parts.append(f"### `{name}`\n\n| field | type | meaning |\n|---|---|---|\n{rows}\n")
+    return "\n".join(parts)
+
+
 def _json(value: Any) -> bytes:
     return (json.dumps(value, ensure_ascii=False, indent=1, sort_keys=False) + "\n").encode()
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from bot.open_data import FILES, schema
+from bot.open_data import FILES, dictionary_markdown, schema
 from bot.workspace import Workspace
 from models.db import session_scope
 from models.plans import active_plan_id
@@ -130,3 +130,8 @@ async def test_the_schema_is_served_and_matches_the_docs(public: Workspace) -> N
 async def test_nothing_is_served_when_the_site_is_off(database_url: str, hartford: int) -> None:
     async with Workspace(database_url, admins=(ADMIN,)) as ws:
         assert (await ws.http.get("/public/data/latest/plan.json")).status_code == 404
+
+
+def test_the_docs_dictionary_is_the_one_the_files_use() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "open-data.md").read_text()
+    assert dictionary_markdown() in docs
