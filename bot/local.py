@@ -210,6 +210,14 @@ class LocalSession:
                 self.ws.ctx, self.ws.app.client, self.ws.ctx.open_period(), 1
             )
             self.console.print(f"Reminded: {', '.join(reminded.reminded) or 'nobody'}.")
+            later = reminded.direct.later if reminded.direct is not None else []
+            if later:
+                # Nobody gets a reminder by direct message at night (issue 16).
+                self.console.print(
+                    f"{len(later)} direct message(s) wait for 9:00 in the recipient's own time "
+                    "zone, on a working day.",
+                    highlight=False,
+                )
             return True
         if word == "digest":
             before = len(self.ws.slack.uploads)

@@ -138,8 +138,7 @@ def render_back(was: Away | None, people: People, person: str | None = None) -> 
             "will read it as away again at the next reminder."
         )
     else:
-        said = (
-            "Welcome back: Plan Bot will remind you again, and your delegate no longer "
-            "answers for you."
+        said = "Welcome back: Plan Bot will remind you again" + (
+            ", and your delegate no longer answers for you." if was.delegate_id else "."
         )
     return message(said, [section(said)])
