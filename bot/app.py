@@ -13,6 +13,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import bolt_fixes
 from bot.installation import OnlyInstalledWorkspace
 from bot.settings import Settings
 from bot.slack_client import build_web_client
@@ -57,6 +58,7 @@ def build_app(
     process_before_response: bool = False,
 ) -> AsyncApp:
     """The whole bot, for any way of running it (Socket Mode, HTTP, local, tests)."""
+    bolt_fixes.apply()
     secret = settings.slack_signing_secret
     app = AsyncApp(
         client=build_client(settings),

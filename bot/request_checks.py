@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from slack_bolt.request.internals import parse_body
-
+from bot.bolt_fixes import parse_body
 from bot.slack_requests import signature
 
 MAX_CLOCK_SKEW = 5 * 60  # seconds: Slack's own rule, and Bolt's

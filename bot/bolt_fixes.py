@@ -1,0 +1,30 @@
+"""One fix to Bolt's request parsing, applied where the app is built (bot/app.py).
+
+slack_bolt (1.30.0, the latest) reads any form body that merely *contains* the word "payload"
+as an interactivity payload: a slash command typed as `/plan payload`, or sent from a channel
+named `#payload-team`, has no `payload` parameter, so Bolt parses it as `{}` and the command is
+refused as malformed. Here such a body is read as the form it is; everything else is Bolt's own
+parsing, unchanged."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+from slack_bolt.request import async_request, internals, request
+
+_bolt_parse_body = internals.parse_body
+
+
+def parse_body(body: str, content_type: str | None) -> dict[str, Any]:
+    parsed = _bolt_parse_body(body, content_type)
+    if parsed or not body or body.startswith("{") or content_type == "application/json":
+        return parsed
+    form = dict(parse_qsl(body, keep_blank_values=True))
+    return {} if "payload" in form else form
+
+
+def apply() -> None:
+    """Bolt's request classes use the fixed parser (idempotent)."""
+    async_request.parse_body = parse_body  # type: ignore[attr-defined]
+    request.parse_body = parse_body  # type: ignore[attr-defined]
