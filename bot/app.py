@@ -46,6 +46,8 @@ def plan_context(
         fiscal_year_start=settings.fiscal_year_start,
         reason_required=settings.reason_required,
         public_url=settings.public_url,
+        escalation_channel=settings.escalation_channel,
+        escalation_users=frozenset(settings.escalation_users),
         **extra,
     )
 

@@ -90,6 +90,14 @@ class Settings(BaseSettings):
     # An initiative set At risk or Off track needs a reason (a note): the form refuses it
     # without one, a thread reply is recorded and asked why (issue 16). Off: no asking.
     reason_required: bool = Field(True, validation_alias=_env("PLANBOT_REASON_REQUIRED"))
+    # Where "Ask for help" opens its thread (issue 16; the digest channel when unset), and who
+    # is mentioned there besides each department's escalation contacts (the COO's office).
+    escalation_channel: str | None = Field(
+        None, validation_alias=_env("PLANBOT_ESCALATION_CHANNEL")
+    )
+    escalation_users: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), validation_alias=_env("PLANBOT_ESCALATION_USERS")
+    )
     # The public site and open data (issue 17): off unless asked for; served in HTTP mode under
     # /public/, only periods an admin published. The URL is where residents reach it (behind
     # the city's proxy), for the links Plan Bot gives in Slack.
@@ -130,14 +138,14 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a known time zone") from None
         return value
 
-    @field_validator("updates_channel", "digest_channel")
+    @field_validator("updates_channel", "digest_channel", "escalation_channel")
     @classmethod
     def _channel(cls, value: str | None) -> str | None:
         if value is not None and not _CHANNEL_ID.match(value.strip()):
             raise ValueError("must be a channel id such as C0123ABCD (not a #name)")
         return None if value is None else value.strip()
 
-    @field_validator("admins", mode="before")
+    @field_validator("admins", "escalation_users", mode="before")
     @classmethod
     def _admins(cls, value: Any) -> tuple[str, ...]:
         if isinstance(value, str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from handlers import errors
-from handlers.actions import prompt, replies, share
+from handlers.actions import help, prompt, replies, share
 from handlers.commands import plan
 from handlers.context import PlanContext
 from handlers.events import home, membership, thread_replies
@@ -21,6 +21,7 @@ def register_listeners(app: AsyncApp, ctx: PlanContext) -> None:
     share.register(app, ctx, names)
     home.register(app, ctx)
     prompt.register(app, ctx)
+    help.register(app, ctx)
     replies.register(app, ctx)
     update_form.register(app, ctx)
     publish.register(app, ctx)

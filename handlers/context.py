@@ -31,6 +31,8 @@ class PlanContext:
     fiscal_year_start: int = 7  # the month a fiscal year starts (measures' yearly targets)
     reason_required: bool = True  # At risk and Off track need a note (issue 16)
     public_url: str | None = None  # where residents read the published plan (issue 17)
+    escalation_channel: str | None = None  # "Ask for help" threads (None: the digest channel)
+    escalation_users: frozenset[str] = frozenset()  # mentioned on every request for help
     # Names, time zones and statuses of Slack users, kept for a while (one per running bot).
     people: PeopleNames = field(default_factory=PeopleNames, compare=False)
 

@@ -16,10 +16,14 @@ class ActionId(StrEnum):
     HOME_UPDATE = "home_update"  # App Home's "Update" beside a department
     REPLY_CHOICE = "reply_choice"  # a reading offered back in a thread; "_N" follows
     REPLY_UNDO = "reply_undo"  # Undo under the answer to a thread reply
+    ASK_HELP = "ask_help"  # "Ask for help" on the prompt, the thread answer and /plan fire 3
+    HELP_ACKNOWLEDGE = "help_acknowledge"  # on a request for help in the escalation channel
+    HELP_RESOLVE = "help_resolve"
 
 
 class CallbackId(StrEnum):
     """`callback_id` of a modal."""
 
     UPDATE_FORM = "update_form"
+    ASK_HELP = "ask_help_form"  # what is blocked, who could unblock it
     PUBLISH = "publish_preview"  # `/plan publish`: the notes an admin reviews before publishing

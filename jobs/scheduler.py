@@ -18,6 +18,7 @@ from handlers.context import PlanContext
 from handlers.people import PeopleNames
 from jobs.escalations import EscalationRun, escalate_silence
 from jobs.follower_digests import FollowerRun, send_follower_digests
+from jobs.help_requests import HelpPostRun, post_waiting_help
 from jobs.measure_fetch import FETCH_TIME, fetch_measures
 from jobs.prompts import PromptRun, post_monthly_prompts
 from jobs.reminders import (
@@ -43,6 +44,7 @@ class DueRun:
     escalations: EscalationRun | None = None
     followers: FollowerRun | None = None
     direct: DirectRun | None = None  # reminders by direct message due in someone's own hours
+    help: HelpPostRun | None = None  # requests for help whose post failed, tried again
     ran: list[str] = field(default_factory=list)
 
 
@@ -95,6 +97,9 @@ class Cycle:
             result.direct = await send_due_reminder_dms(self.ctx, self.client)
             if result.direct.sent or result.direct.failed:
                 result.ran.append("direct reminders")
+        result.help = await post_waiting_help(self.ctx, self.client)
+        if result.help.posted:
+            result.ran.append("help requests")
         digest_at = self.last_digest_time(now)
         if digest_at is not None and self._window(digest_at, now):
             if self.ctx.digest_channel:

@@ -260,7 +260,7 @@ class HeldBy:
     since: datetime | None
 
 
-def _claimable(table: Any, claimable: tuple[str, ...], now: datetime) -> Any:
+def claimable_by_state(table: Any, claimable: tuple[str, ...], now: datetime) -> Any:
     """In a claimable state, or claimed by a process whose lease ran out (a claim from before
     leases counts as abandoned after STALE_CLAIM)."""
     return sa.or_(
@@ -298,7 +298,7 @@ async def claim_for_posting(
         sa.update(table)
         .where(
             *(getattr(table, name) == value for name, value in key.items()),
-            _claimable(table, claimable, now),
+            claimable_by_state(table, claimable, now),
         )
         .values(
             state=PostState.POSTING,
@@ -758,7 +758,7 @@ async def due_reminder_dms(session: AsyncSession, now: datetime, most: int = 500
         .where(
             col(ReminderDM.due_at) <= now,
             col(ReminderDM.attempts) < MOST_DM_ATTEMPTS,
-            _claimable(ReminderDM, (PostState.PENDING, PostState.FAILED), now),
+            claimable_by_state(ReminderDM, (PostState.PENDING, PostState.FAILED), now),
         )
         .order_by(col(ReminderDM.due_at), col(ReminderDM.id))
         .limit(most)

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.attention import AttentionItem, ItemRef, StillRed, plan_attention, still_red
 from models.cycle import Holder, claim_for_posting
+from models.help import HelpView, unresolved
 from models.measure_status import SEVERITY, Judged, MeasureStatus, due_periods, worse
 from models.measures import MeasureView, measure_views
 from models.periods import parse_period, recent_periods
@@ -137,6 +138,8 @@ class DigestContent:
     measures: MeasureDigest = field(default=NO_MEASURES)
     # Off track for two periods or more, or stale: for the COO, with the last reason (issue 16).
     still_red: list[StillRed] = field(default_factory=list)
+    # Requests for help not yet resolved, oldest first (issue 16).
+    help: list[HelpView] = field(default_factory=list)
 
 
 async def previous_digest_time(
@@ -306,6 +309,7 @@ async def digest_content(
         trend=figures.trend,
         measures=figures.measures,
         still_red=staying,
+        help=await unresolved(session, plan_id),
     )
 
 

@@ -320,6 +320,44 @@ class ReminderDM(SQLModel, table=True):
     sent_at: datetime | None = _when(default=None, nullable=True)
 
 
+class HelpStatus(StrEnum):
+    """Where a request for help stands (issue 16)."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class HelpRequest(SQLModel, table=True):
+    """A lead's "Ask for help" on one initiative (issue 16): recorded first, then posted once
+    (claimed like a reminder: `state` is its post's) as a thread in the escalation channel,
+    and tracked there — open, acknowledged, resolved — each with who and when."""
+
+    __tablename__ = "help_requests"
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_id: int = Field(foreign_key="departments.id", index=True)
+    initiative_id: int = Field(foreign_key="initiatives.id")
+    period: str = Field(max_length=7)
+    asked_by: str = Field(max_length=40)
+    blocked: str = Field(sa_type=sa.Text)  # what is blocked
+    unblock: str = Field(default="", sa_type=sa.Text)  # who could unblock it
+    status: str = Field(default=HelpStatus.OPEN, max_length=20, index=True)  # a HelpStatus
+    channel_id: str | None = Field(default=None, max_length=40)
+    message_ts: str | None = Field(default=None, max_length=40)
+    state: str = Field(default=PostState.PENDING, max_length=20)  # its post: a PostState
+    claimed_at: datetime | None = _when(default=None, nullable=True)
+    holder: str | None = Field(default=None, max_length=120)
+    lease_until: datetime | None = _when(default=None, nullable=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = _when(default_factory=utcnow)
+    acknowledged_by: str | None = Field(default=None, max_length=40)
+    acknowledged_at: datetime | None = _when(default=None, nullable=True)
+    resolved_by: str | None = Field(default=None, max_length=40)
+    resolved_at: datetime | None = _when(default=None, nullable=True)
+
+
 class Escalation(SQLModel, table=True):
     """The direct message to a department's escalation contacts when a period closed without
     its answer (issue 16): claimed like a reminder, sent once per department and period."""

@@ -42,6 +42,7 @@ from handlers.messages.answers import (
 )
 from handlers.messages.cover import render_away_set, render_away_status, render_back
 from handlers.messages.followers import render_followed, render_following, render_unfollowed
+from handlers.messages.help import help_part
 from handlers.messages.layout import Message, People
 from handlers.messages.measures import (
     DETAIL_MONTHS,
@@ -78,6 +79,7 @@ from models.export import (
     with_names,
 )
 from models.followers import follow, followed_goals, unfollow
+from models.help import unresolved
 from models.lookup import Directory, Resolution, load_directory, normalise
 from models.measures import find_measure, measure_names, measure_views
 from models.periods import local_now, period_label, recent_periods
@@ -434,9 +436,16 @@ async def _lookup(q: Query) -> Shown:
     if found.target.kind == "goal":
         goal = await goal_summary(q.session, directory.goal(found.target), q.period)
         goal_measures = measures_part(await _board(q, goal_id=found.target.id))
+        requests = await unresolved(q.session, q.plan_id, goal_id=found.target.id)
         return Shown(
             lambda people: _guessed(
-                render_goal_summary(goal, people, timezone=timezone, measures=goal_measures),
+                render_goal_summary(
+                    goal,
+                    people,
+                    timezone=timezone,
+                    measures=goal_measures,
+                    help=help_part(requests, people, timezone),
+                ),
                 words,
                 found,
             )

@@ -237,7 +237,12 @@ def _objectives_folded(goal: GoalRef) -> str:
 
 
 def render_goal_summary(
-    s: GoalSummary, people: People, *, timezone: str, measures: Sequence[Part] = ()
+    s: GoalSummary,
+    people: People,
+    *,
+    timezone: str,
+    measures: Sequence[Part] = (),
+    help: Sequence[Part] = (),
 ) -> Message:
     """Where one goal stands, what needs attention first: counts, the items at risk or off
     track, its `measures` (handlers/messages/measures.py), each department worst first, who has
@@ -278,6 +283,7 @@ def render_goal_summary(
         )
     else:
         parts.append(section("*Needs attention*\nNothing is at risk or off track. ✔"))
+    parts += help  # requests for help not yet resolved (issue 16)
     parts += measures
     parts.append(
         Lines(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from handlers.messages import limits
+from handlers.messages.help import help_line
 from handlers.messages.layout import (
     MESSAGE_BLOCKS,
     MESSAGE_CHARS,
@@ -52,6 +53,7 @@ __all__ = ["DigestMessages", "render_digest"]
 MAIN_WORSE = 5
 MAIN_SERIOUS = 5
 MAIN_MEASURES = 3
+MAIN_HELP = 3  # requests for help in the main post; the rest in the thread
 MAIN_GOALS = 6
 # The first digest has no previous one to start from: it covers the week before it.
 FIRST_DIGEST_COVERS = timedelta(days=7)
@@ -226,6 +228,16 @@ def render_digest(
                 f"*Still red* — {', '.join(said)}: marked “still red” where they are listed, "
                 "with how long and the last reason given."
             )
+        )
+
+    if content.help:
+        lines = [help_line(v, people, timezone, content.until) for v in content.help]
+        begin(
+            Continued("Help requested", lines, 0, "\n"),
+            f"*Help requested* ({len(content.help)}) — oldest first, until resolved",
+            lines,
+            "requests for help",
+            MAIN_HELP,
         )
 
     measures = content.measures

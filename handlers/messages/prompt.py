@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
 from handlers.ids import ActionId
 from handlers.messages import limits
 from handlers.messages.cover import addressed, cover_lines
+from handlers.messages.help import help_button
 from handlers.messages.layout import (
     Lines,
     Message,
@@ -71,18 +72,25 @@ def numbers_list(numbers: Sequence[int]) -> str:
     return shown + (f" and {hidden} more" if hidden > 0 else "")
 
 
-def prompt_buttons(department_key: str, period: str, *, no_change: bool = True) -> ActionsBlock:
-    """*Submit update*, and *No change* unless the department has nothing to repeat."""
+def prompt_buttons(
+    department_key: str, period: str, *, no_change: bool = True, help: bool = False
+) -> ActionsBlock:
+    """*Submit update*, *No change* unless the department has nothing to repeat, and (on the
+    prompt itself) *Ask for help*."""
     value = prompt_value(department_key, period)
     submit = ButtonElement(
         text="Submit update", action_id=ActionId.SUBMIT, value=value, style="primary"
     )
-    if not no_change:
-        return ActionsBlock(elements=[submit])
-    same = ButtonElement(
-        text="No change — same as last month", action_id=ActionId.NO_CHANGE, value=value
-    )
-    return ActionsBlock(elements=[submit, same])
+    elements = [submit]
+    if no_change:
+        elements.append(
+            ButtonElement(
+                text="No change — same as last month", action_id=ActionId.NO_CHANGE, value=value
+            )
+        )
+    if help:
+        elements.append(help_button(department_key, period))
+    return ActionsBlock(elements=elements)
 
 
 def in_order(state: DepartmentState) -> list[InitiativeState]:
@@ -232,7 +240,7 @@ def render_prompt(
             more=lambda n: f"…and {n} more — open the form to see them all",
         ),
         *_measure_parts(state),
-        prompt_buttons(state.key, state.period),
+        prompt_buttons(state.key, state.period, help=True),
         context(_HINT + (_MEASURE_HINT if state.due_measures else "")),
     ]
     if status_line:

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import DividerBlock
 
+from handlers.messages.help import help_actions
 from handlers.messages.layout import (
     Lines,
     Message,
@@ -246,6 +247,7 @@ def render_initiative(
             more=more("periods"),
         )
     )
+    parts.append(help_actions(key, period, d.number))
     parts.append(
         context(
             f"{command('history', key, d.number)} shows every update · "

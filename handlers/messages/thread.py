@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
 
 from handlers.ids import ActionId
 from handlers.messages import limits
+from handlers.messages.help import help_button
 from handlers.messages.layout import Lines, Message, Part, context, message, plural, section
 from handlers.messages.measure_words import amount
 from handlers.messages.text import escape, escaped_excerpt, excerpt
@@ -170,6 +171,7 @@ def _form_buttons(department_key: str, period: str, reply: str | None) -> Action
             )
         )
     elements.append(ButtonElement(text="Open the form", action_id=ActionId.SUBMIT, value=value))
+    elements.append(help_button(department_key, period))
     return ActionsBlock(block_id=_UNDO_BLOCK, elements=elements)
 
 

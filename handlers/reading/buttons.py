@@ -80,3 +80,30 @@ def read_prompt_value(value: Any) -> tuple[str, str] | None:
         return key, parse_period(period)
     except PeriodError:
         return None
+
+
+# --- "Ask for help": the department, period and (when known) initiative --------------------
+
+
+def help_value(department_key: str, period: str, number: int | None = None) -> str:
+    """`"fire|2026-10"` (the lead picks the initiative) or `"fire|2026-10|3"`."""
+    value = prompt_value(department_key, period)
+    return value if number is None else f"{value}{_SEPARATOR}{number}"
+
+
+def read_help_value(value: Any) -> tuple[str, str, int | None] | None:
+    if not isinstance(value, str) or len(value) > limits.BUTTON_VALUE:
+        return None
+    head, separator, last = value.rpartition(_SEPARATOR)
+    if separator and last.isdigit() and len(last) <= 5 and not _PERIOD.fullmatch(last):
+        found = read_prompt_value(head)
+        return None if found is None or int(last) < 1 else (*found, int(last))
+    found = read_prompt_value(value)
+    return None if found is None else (*found, None)
+
+
+def read_request_id(value: Any) -> int | None:
+    """The request a help post's button names."""
+    if not isinstance(value, str) or not value.isdigit() or len(value) > 12:
+        return None
+    return int(value)

@@ -282,11 +282,13 @@ def test_prompt_has_both_buttons_then_the_reply_hint() -> None:
     assert buttons(message.blocks) == {
         ActionId.SUBMIT: "fire|2026-10",
         ActionId.NO_CHANGE: "fire|2026-10",
+        ActionId.ASK_HELP: "fire|2026-10",
     }
     actions = next(b for b in message.blocks if b["type"] == "actions")
-    submit, no_change = actions["elements"]
+    submit, no_change, ask = actions["elements"]
     assert submit["text"]["text"] == "Submit update" and submit["style"] == "primary"
     assert no_change["text"]["text"].startswith("No change")
+    assert ask["text"]["text"] == "Ask for help" and "style" not in ask
     hint = message.blocks[-1]
     assert hint["type"] == "context"
     assert "`1 on track - 12 recruits started`" in hint["elements"][0]["text"]
