@@ -30,16 +30,22 @@ POSTGRES_URL = os.environ.get(
 )
 REQUIRE_POSTGRES = bool(os.environ.get("CI") or os.environ.get("PLANBOT_REQUIRE_POSTGRES"))
 
+# In CI a browser test (the public site in headless Chromium) may not be skipped either.
+REQUIRE_BROWSER = bool(os.environ.get("CI") or os.environ.get("PLANBOT_REQUIRE_BROWSER"))
+
 _skipped_postgres: list[str] = []
+_skipped_browser: list[str] = []
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.skipped and "postgres" in report.keywords:
         _skipped_postgres.append(report.nodeid)
+    if report.skipped and "browser" in report.keywords:
+        _skipped_browser.append(report.nodeid)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if REQUIRE_POSTGRES and _skipped_postgres:
+    if (REQUIRE_POSTGRES and _skipped_postgres) or (REQUIRE_BROWSER and _skipped_browser):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -48,6 +54,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # ty
         terminalreporter.write_line(
             f"FAILED: {len(_skipped_postgres)} PostgreSQL tests were skipped, and this run "
             f"requires PostgreSQL (CI or PLANBOT_REQUIRE_POSTGRES is set); is {POSTGRES_URL} up?",
+            red=True,
+        )
+    if REQUIRE_BROWSER and _skipped_browser:
+        terminalreporter.write_line(
+            f"FAILED: {len(_skipped_browser)} browser tests were skipped, and this run requires "
+            "them (CI or PLANBOT_REQUIRE_BROWSER is set); apt-get install chromium "
+            "chromium-driver",
             red=True,
         )
 
