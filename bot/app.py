@@ -18,6 +18,7 @@ from bot.settings import Settings
 from bot.slack_client import build_web_client
 from handlers import register_listeners
 from handlers.context import PlanContext
+from jobs.canvases import CanvasRefresher
 
 log = logging.getLogger("planbot.requests")
 
@@ -44,6 +45,8 @@ def plan_context(
         posts_per_second=settings.posts_per_second,
         fiscal_year_start=settings.fiscal_year_start,
         reason_required=settings.reason_required,
+        canvases=settings.canvases,
+        canvas_wanted=CanvasRefresher().wanted if settings.canvases else None,
         **extra,
     )
 

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     # An initiative set At risk or Off track needs a reason (a note): the form refuses it
     # without one, a thread reply is recorded and asked why (issue 16). Off: no asking.
     reason_required: bool = Field(True, validation_alias=_env("PLANBOT_REASON_REQUIRED"))
+    # Each department's channel gets a canvas of its initiatives, edited after answers, and the
+    # digest channel one of the whole plan after each digest (issue 17). Off: no canvases.
+    canvases: bool = Field(True, validation_alias=_env("PLANBOT_CANVASES"))
 
     @field_validator("slack_api_url")
     @classmethod
@@ -235,6 +238,7 @@ _NAMES = {
     "keep_alive_seconds": "PLANBOT_KEEP_ALIVE_SECONDS",
     "fiscal_year_start": "PLANBOT_FISCAL_YEAR_START",
     "reason_required": "PLANBOT_REASON_REQUIRED",
+    "canvases": "PLANBOT_CANVASES",
 }
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from handlers.people import PeopleNames
@@ -30,6 +31,12 @@ class PlanContext:
     posts_per_second: float = 45.0  # the fan-outs' starting pace for the workspace
     fiscal_year_start: int = 7  # the month a fiscal year starts (measures' yearly targets)
     reason_required: bool = True  # At risk and Off track need a note (issue 16)
+    canvases: bool = True  # departments' and the plan's canvases in Slack (issue 17)
+    # Called after an answer is recorded, with the department's id: starts the debounced edit
+    # of its canvas (jobs/canvases.py, wired by bot/app.py; handlers do not import jobs).
+    canvas_wanted: Callable[[PlanContext, AsyncWebClient, int], None] | None = field(
+        default=None, compare=False
+    )
     # Names, time zones and statuses of Slack users, kept for a while (one per running bot).
     people: PeopleNames = field(default_factory=PeopleNames, compare=False)
 
