@@ -46,6 +46,10 @@ REQUIRED_SCOPES: dict[str, str] = {
     "channels:read": "this check of public channels; #names in planbot owners load",
     "groups:read": "this check of private channels; hearing that Plan Bot was invited",
 }
+# Scopes of features that are skipped without them: a warning, not a problem.
+OPTIONAL_SCOPES: dict[str, str] = {
+    "canvases:write": "each department's canvas in its channel, the plan's in the digest channel",
+}
 REINSTALL = (
     "add them under OAuth & Permissions → Bot Token Scopes (manifest.yml lists each), then "
     "Reinstall to Workspace"
@@ -257,7 +261,19 @@ async def _check_token(
         what = "; ".join(f"{scope} ({REQUIRED_SCOPES[scope]})" for scope in missing)
         checkup.add(Level.ERROR, "scopes", f"missing {what}", REINSTALL)
     else:
-        checkup.add(Level.OK, "scopes", f"all {len(REQUIRED_SCOPES)} the bot uses")
+        extra = [scope for scope in OPTIONAL_SCOPES if scope in granted]
+        also = f", and {', '.join(extra)} for canvases" if extra else ""
+        checkup.add(Level.OK, "scopes", f"all {len(REQUIRED_SCOPES)} the bot uses{also}")
+    if settings.canvases and "canvases:write" not in granted:
+        checkup.add(
+            Level.WARNING,
+            "scopes",
+            f"missing canvases:write ({OPTIONAL_SCOPES['canvases:write']}): canvases are "
+            "skipped, everything else works",
+            "to have them, add canvases:write under OAuth & Permissions → Bot Token Scopes and "
+            "Reinstall to Workspace (a free Slack plan allows only channel canvases); to stop "
+            "this warning instead, set PLANBOT_CANVASES=false",
+        )
     return True
 
 
