@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from slack_sdk.errors import SlackApiError
@@ -93,6 +93,7 @@ class CanvasOutcome(StrEnum):
     IN_PROGRESS = "in_progress"  # another process is editing it right now
     OFF = "off"  # PLANBOT_CANVASES=false
     NO_CHANNEL = "no_channel"
+    NOTHING_TO_SHOW = "nothing_to_show"  # a department without initiatives
     NOT_ALLOWED = "not_allowed"  # the workspace or token may not have canvases
     FAILED = "failed"  # Slack refused or was unreachable; tried again later
 
@@ -103,6 +104,7 @@ class CanvasRun:
     outcome: CanvasOutcome
     canvas_id: str | None = None
     error: str | None = None
+    label: str = ""  # what a person calls it: a department's key, "plan"
 
 
 def _fingerprint(document: CanvasDocument) -> str:
@@ -280,9 +282,14 @@ async def refresh_department_canvas(
         async with session_scope(ctx.engine) as session:
             await let_go_of_canvas(session, claim, holder(ctx), "could not read the department")
         raise
-    channel = None if state is None else state.channel_id or ctx.updates_channel
-    document = None if state is None else render_department_canvas(state, ctx.timezone)
-    return await _refresh(ctx, client, key, channel, document, claim)
+    if state is None:
+        async with session_scope(ctx.engine) as session:
+            await let_go_of_canvas(session, claim, holder(ctx), "no initiatives", shown=True)
+        return CanvasRun(key, CanvasOutcome.NOTHING_TO_SHOW)
+    channel = state.channel_id or ctx.updates_channel
+    return await _refresh(
+        ctx, client, key, channel, render_department_canvas(state, ctx.timezone), claim
+    )
 
 
 async def refresh_plan_canvas(ctx: PlanContext, client: AsyncWebClient) -> CanvasRun:
@@ -341,12 +348,15 @@ async def refresh_canvases(
             if found.target is None:
                 raise LookupError(f"no department called {department!r}")
             one = directory.department(found.target)
-            ids = [] if one.id is None else [one.id]
+            ids = [] if one.id is None else [(one.id, one.key)]
         else:
             ids = await department_ids(session, plan.id)
-    runs = [await refresh_department_canvas(ctx, client, i, even_if_shown=True) for i in ids]
+    runs = [
+        replace(await refresh_department_canvas(ctx, client, i, even_if_shown=True), label=k)
+        for i, k in ids
+    ]
     if department is None and ctx.digest_channel:
-        runs.append(await refresh_plan_canvas(ctx, client))
+        runs.append(replace(await refresh_plan_canvas(ctx, client), label=PLAN_CANVAS))
     return runs
 
 

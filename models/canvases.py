@@ -125,13 +125,17 @@ async def finish_canvas(
 
 
 async def let_go_of_canvas(
-    session: AsyncSession, claim: CanvasClaim, holder: Holder, error: str
+    session: AsyncSession, claim: CanvasClaim, holder: Holder, error: str, *, shown: bool = False
 ) -> None:
-    """The edit failed (Slack down, a 5xx): the canvas stays dirty, for the next try."""
+    """The edit failed (Slack down, a 5xx): the canvas stays dirty, for the next try — unless
+    `shown`: there is nothing to try again (the answers it covered need no edit)."""
+    values: dict[str, object] = {"holder": None, "lease_until": None, "last_error": error[:200]}
+    if shown:
+        values["shown"] = claim.wanted
     await session.exec(
         sa.update(Canvas)
         .where(col(Canvas.key) == claim.key, col(Canvas.holder) == holder.name)
-        .values(holder=None, lease_until=None, last_error=error[:200])
+        .values(**values)
     )
 
 
@@ -150,11 +154,11 @@ async def canvas_row(session: AsyncSession, key: str) -> Canvas | None:
     return await session.get(Canvas, key)
 
 
-async def department_ids(session: AsyncSession, plan_id: int) -> list[int]:
-    """Every department of the plan, in the plan's order."""
+async def department_ids(session: AsyncSession, plan_id: int) -> list[tuple[int, str]]:
+    """Every department of the plan (id and key), in the plan's order."""
     rows = await session.exec(
-        select(Department.id)
+        select(Department.id, Department.key)
         .where(col(Department.plan_id) == plan_id)
         .order_by(col(Department.position))
     )
-    return [i for i in rows.all() if i is not None]
+    return [(i, key) for i, key in rows.all() if i is not None]
