@@ -44,7 +44,7 @@ def _fit(head: Sequence[str], items: Sequence[str], rest: str, tail: Sequence[st
             break
         shown.append(item)
     left = len(items) - len(shown)
-    more = [f"…and {plural(left, rest)} more."] if left else []
+    more = [f"…and {plural(left, f'more {rest}')}."] if left else []
     return "\n".join([*head, *shown, *more, *tail]).rstrip() + "\n"
 
 

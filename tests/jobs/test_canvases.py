@@ -14,18 +14,24 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
 from bot import slack_requests
 from bot.standin import DEFAULT_SCOPES, Fault
 from bot.workspace import Workspace
 from handlers.ids import ActionId
+from handlers.messages.limits import CANVAS_MARKDOWN
 from handlers.reading.buttons import prompt_value
 from jobs.canvases import CanvasOutcome, refresh_department_canvas
 from jobs.prompts import post_monthly_prompts
 from jobs.scheduler import Cycle
 from models.canvases import canvas_row, department_canvas
 from models.db import session_scope
-from models.tables import Canvas
+from models.measurefile import ActualRow, parse_yaml_measures
+from models.measures import load_measures, record_actuals
+from models.plans import load_plan, set_owners
+from models.synthetic import synthetic_plan
+from models.tables import ActualSource, Canvas, Department
 from tests.helpers import (
     ADMIN,
     CHIEF,
@@ -294,3 +300,70 @@ async def test_the_plan_canvas_follows_the_digest(fire: Workspace) -> None:
     assert "## Mayor's goals" in shown and "## Needs attention" in shown
     assert "🔴 Off track" in shown and "Fire" in shown and "the engine failed" in shown
     assert "## Not reported for October 2026" in shown
+
+
+async def test_a_rate_limited_edit_waits_out_retry_after(fire: Workspace) -> None:
+    ws = fire
+    await reply(ws, "1 on track")
+    canvas_id = (await settled(ws)).canvas_id or ""
+    ws.slack.inject(EDIT, Fault.rate_limited(retry_after=1))
+    await reply(ws, "1 at risk - the ladder truck broke")
+    row = await settled(ws)
+    assert [c.status for c in ws.slack.calls_to(EDIT)] == [429, 200]
+    tried, done = ws.slack.calls_to(EDIT)
+    assert done.at - tried.at >= 1.0
+    assert row.canvas_id == canvas_id
+    assert "the ladder truck broke" in ws.slack.canvas_markdown(canvas_id)
+
+
+MEASURES = """
+measures:
+  - key: response-time
+    name: Fire response time
+    unit: minutes
+    direction: lower
+    department: fire
+    targets: {FY2027: 4.8}
+"""
+
+
+async def test_a_department_canvas_has_a_line_per_measure(fire: Workspace, hartford: int) -> None:
+    ws = fire
+    async with session_scope(ws.engine) as session:
+        await load_measures(
+            session, hartford, parse_yaml_measures(MEASURES).measures, source="m.yaml"
+        )
+        await record_actuals(
+            session,
+            hartford,
+            [ActualRow("response-time", PERIOD, 5.5)],
+            source=ActualSource.API,
+            author="cad",
+            received_at=NOW - timedelta(days=1),
+        )
+    await reply(ws, "1 on track")
+    shown = ws.slack.canvas_markdown((await settled(ws)).canvas_id or "")
+    (line,) = [x for x in shown.splitlines() if "Fire response time" in x]
+    assert "Missed" in line and "5.5 minutes vs 4.8 minutes target" in line
+    assert shown.index("## Initiatives") < shown.index("## Measures")
+
+
+async def test_a_long_department_lists_what_fits_and_counts_the_rest(sqlite_url: str) -> None:
+    async with Workspace(
+        sqlite_url, admins=(ADMIN,), now=lambda: NOW, updates_channel=UPDATES
+    ) as ws:
+        async with session_scope(ws.engine) as session:
+            await load_plan(session, synthetic_plan(1, 2500, 4, seed=5), period=PERIOD)
+            department = (await session.exec(select(Department))).one()
+            await set_owners(session, department, [CHIEF])
+        assert department.id is not None
+        run = await refresh_department_canvas(
+            ws.ctx, ws.app.client, department.id, even_if_shown=True
+        )
+        assert run.outcome == CanvasOutcome.CREATED
+        shown = ws.slack.canvas_markdown(run.canvas_id or "")
+        assert len(shown) <= CANVAS_MARKDOWN
+        listed = [x for x in shown.splitlines() if x.startswith("- **")]
+        last = shown.rstrip().splitlines()[-1]
+        assert last == f"…and {2500 - len(listed)} more initiatives."
+        assert 1000 < len(listed) < 2500
