@@ -26,6 +26,7 @@ from handlers.channels import (
     how_to_fix,
 )
 from jobs.failures import POST_FAILURES, describe
+from models.canvases import canvas_refusals
 from models.db import create_engine, current_revision, redact, session_scope
 from models.plans import DepartmentOwners, NoActivePlan, active_plan, list_owners
 
@@ -114,6 +115,7 @@ class Checkup:
 class _Plan:
     name: str
     departments: list[DepartmentOwners]
+    canvas_refusals: dict[str, int] = field(default_factory=dict)  # Slack's error → canvases
 
 
 async def check_deployment(settings: Settings) -> Checkup:
@@ -135,8 +137,41 @@ async def check_deployment(settings: Settings) -> Checkup:
         return checkup
     await _check_channels(client, settings, plan, checkup)
     if plan is not None:
+        _check_canvases(settings, plan, checkup)
         await _check_people(client, settings, plan, checkup)
     return checkup
+
+
+# What to do when Slack refused canvases (the scope itself is checked with the others).
+_CANVAS_FIXES = {
+    "not_allowed_token_type": "SLACK_BOT_TOKEN must be the Bot User OAuth Token (xoxb-…)",
+    "restricted_action": (
+        "a workspace admin restricts who may create canvases: allow it for apps (Settings & "
+        "Permissions), or set PLANBOT_CANVASES=false"
+    ),
+    "canvas_disabled_user_team": "canvases are turned off in this workspace: turn them on, or "
+    "set PLANBOT_CANVASES=false",
+}
+_FREE_PLAN = (
+    "this Slack plan allows only one canvas per channel: give departments their own channels "
+    "(`planbot owners set KEY … --channel`), upgrade the plan, or set PLANBOT_CANVASES=false"
+)
+
+
+def _check_canvases(settings: Settings, plan: _Plan, checkup: Checkup) -> None:
+    """Canvases Slack refused when the bot last tried: why, and how to have them."""
+    if not settings.canvases:
+        return
+    for error, count in sorted(plan.canvas_refusals.items()):
+        if error == "missing_scope":
+            continue
+        fix = _CANVAS_FIXES.get(error)
+        if fix is None and ("free_team" in error or "team_tier" in error):
+            fix = _FREE_PLAN
+        if fix is None:
+            continue  # a channel's own trouble: the channel checks name it
+        what = f"Slack refused {count} canvas{'es' if count != 1 else ''}: {error}"
+        checkup.add(Level.WARNING, "canvases", what + "; answers are recorded without them", fix)
 
 
 def log_checkup(checkup: Checkup) -> None:
@@ -194,10 +229,11 @@ async def _check_database(settings: Settings, checkup: Checkup) -> _Plan | None:
                 )
                 return None
             departments = await list_owners(session)
+            refusals = await canvas_refusals(session)
     finally:
         await engine.dispose()
     checkup.add(Level.OK, "database", f"{where} is at revision {revision}; plan: {name}")
-    return _Plan(name, departments)
+    return _Plan(name, departments, refusals)
 
 
 # --- token and scopes -----------------------------------------------------------------------

@@ -162,3 +162,13 @@ async def department_ids(session: AsyncSession, plan_id: int) -> list[tuple[int,
         .order_by(col(Department.position))
     )
     return [(i, key) for i, key in rows.all() if i is not None]
+
+
+async def canvas_refusals(session: AsyncSession) -> dict[str, int]:
+    """Slack's last refusal of each canvas, counted by error (for `planbot doctor`)."""
+    rows = await session.exec(
+        select(Canvas.last_error, sa.func.count())
+        .where(col(Canvas.last_error).is_not(None))
+        .group_by(col(Canvas.last_error))
+    )
+    return {str(error): int(count) for error, count in rows.all()}

@@ -18,7 +18,7 @@ from bot.doctor import OPTIONAL_SCOPES, REQUIRED_SCOPES
 from bot.standin import DEFAULT_SCOPES, Fault, SlackStandin
 from models.db import session_scope, upgrade
 from models.plans import set_owners
-from models.tables import Department
+from models.tables import Canvas, Department
 from tests.serving import Result, clean_env, run_planbot, start_serve
 
 ADMIN, CHIEF, POLICE, PARKS = "U0ADMIN", "U0CHIEF", "U0POLICE", "U0PARKS"
@@ -250,3 +250,18 @@ async def test_a_token_without_canvases_is_a_warning_with_how_to_enable_them(
     assert "PLANBOT_CANVASES=false" in missing
     turned_off = await doctor(env_for(database_url, slack, PLANBOT_CANVASES="false"), tmp_path)
     assert "canvases:write" not in turned_off.stdout
+
+
+async def test_canvases_a_free_plan_refused_are_a_warning_with_what_to_do(
+    database_url: str, engine: AsyncEngine, hartford: int, tmp_path: Path, slack: SlackStandin
+) -> None:
+    await own(engine, fire=(CHIEF, FIRE))
+    async with session_scope(engine) as session:
+        for n, error in enumerate(["team_tier_cannot_create_channel_canvases"] * 2):
+            session.add(Canvas(key=f"department:{n}", wanted=1, shown=1, last_error=error))
+    result = await doctor(env_for(database_url, slack), tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    refused = line(result, "! canvases:")
+    assert "Slack refused 2 canvases: team_tier_cannot_create_channel_canvases" in refused
+    assert "answers are recorded without them" in refused
+    assert "one canvas per channel" in refused and "PLANBOT_CANVASES=false" in refused
