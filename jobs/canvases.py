@@ -145,12 +145,10 @@ async def _show(
         except SlackApiError as exc:
             if slack_error(exc) != "canvas_not_found":
                 raise
-            log.info("canvas %s of %s was deleted in Slack; creating it again", *_ids(claim))
+            log.info(
+                "canvas %s of %s was deleted in Slack; creating it anew", claim.canvas_id, claim.key
+            )
     return await _create(client, channel, document), CanvasOutcome.CREATED
-
-
-def _ids(claim: CanvasClaim) -> tuple[str | None, str]:
-    return claim.canvas_id, claim.key
 
 
 async def _refresh(
