@@ -19,6 +19,7 @@ from bot.settings import Settings
 from bot.slack_client import build_web_client
 from handlers import register_listeners
 from handlers.context import PlanContext
+from jobs.canvases import CanvasRefresher
 
 log = logging.getLogger("planbot.requests")
 
@@ -48,6 +49,8 @@ def plan_context(
         public_url=settings.public_url,
         escalation_channel=settings.escalation_channel,
         escalation_users=frozenset(settings.escalation_users),
+        canvases=settings.canvases,
+        canvas_wanted=CanvasRefresher().wanted if settings.canvases else None,
         **extra,
     )
 

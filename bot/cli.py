@@ -9,7 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.console import Console
 from rich.markup import escape as rich_escape
@@ -37,6 +37,11 @@ from models.plans import (
 )
 from models.tables import ContactRole
 from models.tokens import TokenError
+
+if TYPE_CHECKING:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from handlers.context import PlanContext
 
 log = logging.getLogger("planbot")
 err = Console(stderr=True, soft_wrap=True)
@@ -135,12 +140,14 @@ def _parser() -> argparse.ArgumentParser:
 
     jobs = commands.add_parser("jobs", help="scheduled jobs").add_subparsers(metavar="ACTION")
     jobs_run = jobs.add_parser("run", help="run a job now: the scheduler's own code")
-    jobs_run.add_argument("job", choices=("prompts", "reminders", "digest", "fetch", "escalate"))
+    jobs_run.add_argument(
+        "job", choices=("prompts", "reminders", "digest", "fetch", "escalate", "canvases")
+    )
     jobs_run.add_argument(
         "--period",
         help="the reporting period (default: the open one; for escalate, the one that closed)",
     )
-    jobs_run.add_argument("--department", help="only this department (prompts)")
+    jobs_run.add_argument("--department", help="only this department (prompts, canvases)")
     jobs_run.add_argument("--reminder", type=int, help="which reminder (1, 2…; default: due)")
     jobs_run.set_defaults(run=_jobs_run)
 
@@ -467,6 +474,8 @@ def _jobs_run(settings: Settings, args: argparse.Namespace) -> int:
                 )
             failed = digest.outcome is DigestOutcome.FAILED or bool(followers.failed)
             return 1 if failed else 0
+        if args.job == "canvases":
+            return await _canvases(ctx, client, args.department)
         if args.job == "escalate":
             from jobs.escalations import escalate_silence
             from models.periods import previous_period
@@ -539,6 +548,30 @@ def _jobs_run(settings: Settings, args: argparse.Namespace) -> int:
 
     _prepare_database(settings)
     return int(_on_database(settings, go))
+
+
+async def _canvases(ctx: PlanContext, client: AsyncWebClient, department: str | None) -> int:
+    """Every department's canvas (or one), and the plan's, shown as they stand now."""
+    from jobs.canvases import CanvasOutcome, refresh_canvases
+
+    if not ctx.canvases:
+        raise CommandError("canvases are turned off (PLANBOT_CANVASES=false)")
+    try:
+        runs = await refresh_canvases(ctx, client, department)
+    except LookupError as exc:
+        raise CommandError(str(exc)) from None
+    table = Table("canvases", "departments")
+    for outcome in CanvasOutcome:
+        shown = [
+            run.label + (f" ({run.error})" if run.error else "")
+            for run in runs
+            if run.outcome is outcome
+        ]
+        if shown:
+            table.add_row(outcome.value.replace("_", " "), ", ".join(shown))
+    Console().print(table)
+    failed = (CanvasOutcome.FAILED, CanvasOutcome.NOT_ALLOWED)
+    return 1 if any(run.outcome in failed for run in runs) else 0
 
 
 # --- owners ---------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from handlers.channels import (
     how_to_fix,
 )
 from jobs.failures import POST_FAILURES, describe
+from models.canvases import canvas_refusals
 from models.db import create_engine, current_revision, redact, session_scope
 from models.plans import DepartmentOwners, NoActivePlan, active_plan, list_owners
 
@@ -45,6 +46,10 @@ REQUIRED_SCOPES: dict[str, str] = {
     "channels:join": "joining a department's public channel",
     "channels:read": "this check of public channels; #names in planbot owners load",
     "groups:read": "this check of private channels; hearing that Plan Bot was invited",
+}
+# Scopes of features that are skipped without them: a warning, not a problem.
+OPTIONAL_SCOPES: dict[str, str] = {
+    "canvases:write": "each department's canvas in its channel, the plan's in the digest channel",
 }
 REINSTALL = (
     "add them under OAuth & Permissions → Bot Token Scopes (manifest.yml lists each), then "
@@ -110,6 +115,7 @@ class Checkup:
 class _Plan:
     name: str
     departments: list[DepartmentOwners]
+    canvas_refusals: dict[str, int] = field(default_factory=dict)  # Slack's error → canvases
 
 
 async def check_deployment(settings: Settings) -> Checkup:
@@ -131,8 +137,41 @@ async def check_deployment(settings: Settings) -> Checkup:
         return checkup
     await _check_channels(client, settings, plan, checkup)
     if plan is not None:
+        _check_canvases(settings, plan, checkup)
         await _check_people(client, settings, plan, checkup)
     return checkup
+
+
+# What to do when Slack refused canvases (the scope itself is checked with the others).
+_CANVAS_FIXES = {
+    "not_allowed_token_type": "SLACK_BOT_TOKEN must be the Bot User OAuth Token (xoxb-…)",
+    "restricted_action": (
+        "a workspace admin restricts who may create canvases: allow it for apps (Settings & "
+        "Permissions), or set PLANBOT_CANVASES=false"
+    ),
+    "canvas_disabled_user_team": "canvases are turned off in this workspace: turn them on, or "
+    "set PLANBOT_CANVASES=false",
+}
+_FREE_PLAN = (
+    "this Slack plan allows only one canvas per channel: give departments their own channels "
+    "(`planbot owners set KEY … --channel`), upgrade the plan, or set PLANBOT_CANVASES=false"
+)
+
+
+def _check_canvases(settings: Settings, plan: _Plan, checkup: Checkup) -> None:
+    """Canvases Slack refused when the bot last tried: why, and how to have them."""
+    if not settings.canvases:
+        return
+    for error, count in sorted(plan.canvas_refusals.items()):
+        if error == "missing_scope":
+            continue
+        fix = _CANVAS_FIXES.get(error)
+        if fix is None and ("free_team" in error or "team_tier" in error):
+            fix = _FREE_PLAN
+        if fix is None:
+            continue  # a channel's own trouble: the channel checks name it
+        what = f"Slack refused {count} canvas{'es' if count != 1 else ''}: {error}"
+        checkup.add(Level.WARNING, "canvases", what + "; answers are recorded without them", fix)
 
 
 def log_checkup(checkup: Checkup) -> None:
@@ -190,10 +229,11 @@ async def _check_database(settings: Settings, checkup: Checkup) -> _Plan | None:
                 )
                 return None
             departments = await list_owners(session)
+            refusals = await canvas_refusals(session)
     finally:
         await engine.dispose()
     checkup.add(Level.OK, "database", f"{where} is at revision {revision}; plan: {name}")
-    return _Plan(name, departments)
+    return _Plan(name, departments, refusals)
 
 
 # --- token and scopes -----------------------------------------------------------------------
@@ -257,7 +297,19 @@ async def _check_token(
         what = "; ".join(f"{scope} ({REQUIRED_SCOPES[scope]})" for scope in missing)
         checkup.add(Level.ERROR, "scopes", f"missing {what}", REINSTALL)
     else:
-        checkup.add(Level.OK, "scopes", f"all {len(REQUIRED_SCOPES)} the bot uses")
+        extra = [scope for scope in OPTIONAL_SCOPES if scope in granted]
+        also = f", and {', '.join(extra)} for canvases" if extra else ""
+        checkup.add(Level.OK, "scopes", f"all {len(REQUIRED_SCOPES)} the bot uses{also}")
+    if settings.canvases and "canvases:write" not in granted:
+        checkup.add(
+            Level.WARNING,
+            "scopes",
+            f"missing canvases:write ({OPTIONAL_SCOPES['canvases:write']}): canvases are "
+            "skipped, everything else works",
+            "to have them, add canvases:write under OAuth & Permissions → Bot Token Scopes and "
+            "Reinstall to Workspace (a free Slack plan allows only channel canvases); to stop "
+            "this warning instead, set PLANBOT_CANVASES=false",
+        )
     return True
 
 

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     # the city's proxy), for the links Plan Bot gives in Slack.
     public: bool = Field(False, validation_alias=_env("PLANBOT_PUBLIC"))
     public_url: str | None = Field(None, validation_alias=_env("PLANBOT_PUBLIC_URL"))
+    # Each department's channel gets a canvas of its initiatives, edited after answers, and the
+    # digest channel one of the whole plan after each digest (issue 17). Off: no canvases.
+    canvases: bool = Field(True, validation_alias=_env("PLANBOT_CANVASES"))
 
     @field_validator("slack_api_url")
     @classmethod
@@ -257,6 +260,7 @@ _NAMES = {
     "keep_alive_seconds": "PLANBOT_KEEP_ALIVE_SECONDS",
     "fiscal_year_start": "PLANBOT_FISCAL_YEAR_START",
     "reason_required": "PLANBOT_REASON_REQUIRED",
+    "canvases": "PLANBOT_CANVASES",
 }
 
 

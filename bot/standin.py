@@ -32,7 +32,14 @@ What it does:
   is a member of the workspace.
 * Lets a test queue faults per method (`Fault`): HTTP 429 with ``Retry-After``, 5xx, a
   dropped connection, or a Slack ``{"ok": false, "error": ...}``.
-* Optionally enforces ``chat.postMessage`` rate limits (see `SlackStandin.enforce_rate_limits`).
+* Keeps canvases as Slack does: ``conversations.canvases.create`` makes a channel's one canvas
+  (a second is ``channel_canvas_already_exists``), ``canvases.create`` a standalone one (shared
+  in ``channel_id`` when given), ``canvases.edit`` applies ``changes`` (``replace``,
+  ``insert_at_start``/``insert_at_end``; an unknown or deleted id is ``canvas_not_found``),
+  ``canvases.delete`` deletes.  A token without ``canvases:write`` gets ``missing_scope``.
+  `delete_canvas` deletes one as a person in Slack would; `canvas_markdown` reads what one shows.
+* Optionally enforces ``chat.postMessage`` rate limits, and ``canvases.edit``'s Tier 3 (see
+  `SlackStandin.enforce_rate_limits`).
 
 Any method it does not know answers ``{"ok": true}`` so the app never crashes on a call we
 forgot to model.
@@ -74,6 +81,7 @@ DEFAULT_SCOPES = (
     "channels:read",
     "groups:read",
     "channels:join",
+    "canvases:write",
 )
 
 # Argument names whose values slack_sdk (or an app) may send as JSON-encoded strings.
@@ -81,6 +89,8 @@ _JSON_KEYS = frozenset(
     {
         "attachments",
         "blocks",
+        "changes",
+        "document_content",
         "files",
         "metadata",
         "unfurls",
@@ -340,6 +350,10 @@ class SlackStandin:
         self._workspace_rate: float | None = None
         self._channel_buckets: dict[str, _Bucket] = {}
         self._workspace_bucket: _Bucket | None = None
+        self._canvas_edit_bucket: _Bucket | None = None
+        # Canvases by id: title, markdown, the channel it is in, whether it is the channel's own.
+        self.canvases: dict[str, dict[str, Any]] = {}
+        self.channel_canvases: dict[str, str] = {}  # channel id → its channel canvas's id
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -443,8 +457,11 @@ class SlackStandin:
         self,
         per_channel_per_second: float | None,
         per_workspace_per_second: float | None,
+        canvas_edits_per_minute: float | None = None,
     ) -> None:
-        """Rate-limit ``chat.postMessage`` (``None`` disables a limit).
+        """Rate-limit ``chat.postMessage`` (``None`` disables a limit), and ``canvases.edit``
+        when ``canvas_edits_per_minute`` is given (Slack's Tier 3 is 50+ a minute for the
+        workspace), with a bucket of the same kind.
 
         Token buckets: one per channel and one for the workspace, each holding at most
         ``max(1, rate)`` tokens (so a burst of ``rate`` posts is allowed) and refilled
@@ -458,6 +475,9 @@ class SlackStandin:
         self._channel_buckets = {}
         self._workspace_bucket = (
             self._new_bucket(per_workspace_per_second) if per_workspace_per_second else None
+        )
+        self._canvas_edit_bucket = (
+            self._new_bucket(canvas_edits_per_minute / 60.0) if canvas_edits_per_minute else None
         )
 
     def seed_message(
@@ -536,6 +556,17 @@ class SlackStandin:
             "status_expiration": expiration,
         }
 
+    def delete_canvas(self, canvas_id: str) -> None:
+        """Someone deletes the canvas in Slack: ``canvas_not_found`` from now on, and its
+        channel has no channel canvas any more."""
+        canvas = self.canvases.pop(canvas_id)
+        if self.channel_canvases.get(canvas.get("channel_id") or "") == canvas_id:
+            del self.channel_canvases[canvas["channel_id"]]
+
+    def canvas_markdown(self, canvas_id: str) -> str:
+        """What the canvas shows now, as markdown (KeyError when there is no such canvas)."""
+        return str(self.canvases[canvas_id]["markdown"])
+
     def remove_user(self, user_id: str) -> None:
         """Not a member of this workspace: ``users.info`` answers ``user_not_found``."""
         self.users.pop(user_id, None)
@@ -554,6 +585,8 @@ class SlackStandin:
         reply = None if accepted_then is not None else self._fault_reply(method)
         if reply is None and method == "chat.postMessage":
             reply = self._rate_limit_reply(args)
+        if reply is None and method == "canvases.edit" and self._canvas_edit_bucket is not None:
+            reply = self._bucket_reply([self._canvas_edit_bucket])
         if reply is None:
             reply = self._answer(method, args)
             if accepted_then is not None:
@@ -644,7 +677,6 @@ class SlackStandin:
         return _Bucket(rate=rate, capacity=capacity, tokens=capacity, stamp=time.monotonic())
 
     def _rate_limit_reply(self, args: dict[str, Any]) -> _Reply | None:
-        now = time.monotonic()
         buckets: list[_Bucket] = []
         if self._channel_rate:
             channel = self._resolve_channel(str(args.get("channel", "")))
@@ -654,6 +686,10 @@ class SlackStandin:
             buckets.append(bucket)
         if self._workspace_bucket is not None:
             buckets.append(self._workspace_bucket)
+        return self._bucket_reply(buckets)
+
+    def _bucket_reply(self, buckets: list[_Bucket]) -> _Reply | None:
+        now = time.monotonic()
         wait = max((b.wait(now) for b in buckets), default=0.0)
         if wait > 0:
             return _Reply(
@@ -692,7 +728,15 @@ class SlackStandin:
             "views.publish": self._views_publish,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
+            "conversations.canvases.create": self._conversations_canvases_create,
+            "canvases.create": self._canvases_create,
+            "canvases.edit": self._canvases_edit,
+            "canvases.delete": self._canvases_delete,
         }.get(method)
+        if method.startswith(("canvases.", "conversations.canvases.")):
+            refused = self._needs_scope("canvases:write")
+            if refused is not None:
+                return refused
         if handler is None:
             return _ok()
         return handler(args)
@@ -1083,6 +1127,100 @@ class SlackStandin:
                 message["thread_ts"] = str(args["thread_ts"])
             self._store(channel, message)
         return _ok(files=done)
+
+    def _needs_scope(self, scope: str) -> _Reply | None:
+        if scope in self.scopes:
+            return None
+        return _Reply(
+            body={
+                "ok": False,
+                "error": "missing_scope",
+                "needed": scope,
+                "provided": ",".join(self.scopes),
+            }
+        )
+
+    def _new_canvas(self, args: dict[str, Any], channel_id: str | None, own: bool) -> str:
+        content = args.get("document_content")
+        markdown = ""
+        if isinstance(content, dict) and content.get("type") == "markdown":
+            markdown = str(content.get("markdown") or "")
+        canvas_id = self._new_id("F")
+        self.canvases[canvas_id] = {
+            "id": canvas_id,
+            "title": str(args.get("title") or ""),
+            "markdown": markdown,
+            "channel_id": channel_id,
+            "channel_canvas": own,
+        }
+        if own and channel_id:
+            self.channel_canvases[channel_id] = canvas_id
+        return canvas_id
+
+    def _bad_content(self, content: Any) -> bool:
+        """Only markdown is a document's type; 1 MiB of it at most."""
+        if content is None:
+            return False
+        if not isinstance(content, dict) or content.get("type") != "markdown":
+            return True
+        return len(str(content.get("markdown") or "")) > 1_048_576
+
+    def _conversations_canvases_create(self, args: dict[str, Any]) -> _Reply:
+        """A channel's own canvas, one per channel."""
+        channel = str(args.get("channel_id") or "")
+        if not channel or self._visible_channel(channel) is None:
+            return _fail("channel_not_found")
+        if self._bad_content(args.get("document_content")):
+            return _fail("invalid_arguments")
+        if channel in self.channel_canvases:
+            return _fail("channel_canvas_already_exists")
+        return _ok(canvas_id=self._new_canvas(args, channel, own=True))
+
+    def _canvases_create(self, args: dict[str, Any]) -> _Reply:
+        """A standalone canvas, added as a tab of ``channel_id`` when given."""
+        channel = str(args.get("channel_id") or "") or None
+        if channel is not None and self._visible_channel(channel) is None:
+            return _fail("channel_not_found")
+        if self._bad_content(args.get("document_content")):
+            return _fail("invalid_arguments")
+        return _ok(canvas_id=self._new_canvas(args, channel, own=False))
+
+    def _canvases_edit(self, args: dict[str, Any]) -> _Reply:
+        canvas = self.canvases.get(str(args.get("canvas_id") or ""))
+        if canvas is None:
+            return _fail("canvas_not_found")
+        changes = args.get("changes")
+        # Slack applies one operation per call.
+        if not isinstance(changes, list) or len(changes) != 1 or not isinstance(changes[0], dict):
+            return _fail("invalid_arguments")
+        change = changes[0]
+        operation = change.get("operation")
+        content = change.get("document_content")
+        if operation == "rename":
+            title = change.get("title_content")
+            if not isinstance(title, dict):
+                return _fail("invalid_arguments")
+            canvas["title"] = str(title.get("markdown") or "")
+            return _ok()
+        if content is None or self._bad_content(content):
+            return _fail("invalid_arguments")
+        markdown = str(content.get("markdown") or "")
+        if operation == "replace" and not change.get("section_id"):
+            canvas["markdown"] = markdown
+        elif operation == "insert_at_start":
+            canvas["markdown"] = markdown + "\n" + canvas["markdown"]
+        elif operation == "insert_at_end":
+            canvas["markdown"] = canvas["markdown"] + "\n" + markdown
+        else:  # sections are not modelled
+            return _fail("invalid_arguments")
+        return _ok()
+
+    def _canvases_delete(self, args: dict[str, Any]) -> _Reply:
+        canvas_id = str(args.get("canvas_id") or "")
+        if canvas_id not in self.canvases:
+            return _fail("canvas_not_found")
+        self.delete_canvas(canvas_id)
+        return _ok()
 
     # ----------------------------------------------------------------- state helpers
 

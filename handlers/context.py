@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from handlers.people import PeopleNames
@@ -33,6 +34,12 @@ class PlanContext:
     public_url: str | None = None  # where residents read the published plan (issue 17)
     escalation_channel: str | None = None  # "Ask for help" threads (None: the digest channel)
     escalation_users: frozenset[str] = frozenset()  # mentioned on every request for help
+    canvases: bool = True  # departments' and the plan's canvases in Slack (issue 17)
+    # Called after an answer is recorded, with the department's id: starts the debounced edit
+    # of its canvas (jobs/canvases.py, wired by bot/app.py; handlers do not import jobs).
+    canvas_wanted: Callable[[PlanContext, AsyncWebClient, int], None] | None = field(
+        default=None, compare=False
+    )
     # Names, time zones and statuses of Slack users, kept for a while (one per running bot).
     people: PeopleNames = field(default_factory=PeopleNames, compare=False)
 

@@ -24,6 +24,7 @@ from handlers.people import mention
 from handlers.person import Person
 from handlers.reading.form import MeasureAnswer
 from models.absence import covered_by
+from models.canvases import department_canvas, want_canvas
 from models.cycle import (
     DepartmentState,
     UpdateEntry,
@@ -292,17 +293,23 @@ def submission_key(view: dict[str, Any]) -> str:
 async def refresh_prompt(
     ctx: PlanContext, client: AsyncWebClient, department_key: str, period: str, who: str
 ) -> None:
-    """Show the new statuses and "Fire: updated by @chief on Nov 3" on the month's prompt.
-    A failure here loses nothing: the updates are already stored."""
+    """Show the new statuses and "Fire: updated by @chief on Nov 3" on the month's prompt,
+    and mark the department's canvas wanted (its edit comes a few seconds later, once for a
+    whole burst of answers: the answer does not wait for it). A failure here loses nothing:
+    the updates are already stored."""
     async with session_scope(ctx.engine) as session:
         plan_id = await active_plan_id(session)
         department = await department_by_key(session, plan_id, department_key)
         if department is None or department.id is None:
             return
+        if ctx.canvases:
+            await want_canvas(session, department_canvas(department.id), ctx.now())
         prompt = await prompt_for(session, department.id, period)
         state = await department_state(
             session, plan_id, period, department.id, start_month=ctx.fiscal_year_start
         )
+    if ctx.canvases and ctx.canvas_wanted is not None:
+        ctx.canvas_wanted(ctx, client, department.id)
     if prompt is None or prompt.message_ts is None or state is None:
         return
     # Absences as recorded (a Slack status was read when the prompt went out): no Slack call.

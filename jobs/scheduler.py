@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import PlanContext
 from handlers.people import PeopleNames
+from jobs.canvases import CanvasRun, refresh_plan_canvas, refresh_wanted_canvases
 from jobs.escalations import EscalationRun, escalate_silence
 from jobs.follower_digests import FollowerRun, send_follower_digests
 from jobs.help_requests import HelpPostRun, post_waiting_help
@@ -28,7 +29,7 @@ from jobs.reminders import (
     send_due_reminder_dms,
     send_reminders,
 )
-from jobs.weekly_digest import DigestRun, post_weekly_digest
+from jobs.weekly_digest import DigestOutcome, DigestRun, post_weekly_digest
 from models.periods import open_period, previous_period
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class DueRun:
     followers: FollowerRun | None = None
     direct: DirectRun | None = None  # reminders by direct message due in someone's own hours
     help: HelpPostRun | None = None  # requests for help whose post failed, tried again
+    canvases: list[CanvasRun] = field(default_factory=list)  # canvases edited or tried
     ran: list[str] = field(default_factory=list)
 
 
@@ -105,9 +107,13 @@ class Cycle:
             if self.ctx.digest_channel:
                 result.digest = await post_weekly_digest(self.ctx, self.client, self.names)
                 result.ran.append("digest")
+                if result.digest.outcome is DigestOutcome.POSTED:
+                    result.canvases.append(await refresh_plan_canvas(self.ctx, self.client))
             # Followers get their goals' lines at the digest's time, a channel or not.
             result.followers = await send_follower_digests(self.ctx, self.client)
             result.ran.append("followers")
+        # Department canvases an answer changed that no debounce edited (a restart, Slack down).
+        result.canvases += await refresh_wanted_canvases(self.ctx, self.client)
         return result
 
     async def tick(self) -> None:

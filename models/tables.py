@@ -538,3 +538,25 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = _when(default_factory=utcnow)
     revoked_at: datetime | None = _when(default=None, nullable=True)
     last_used_at: datetime | None = _when(default=None, nullable=True)
+
+
+class Canvas(SQLModel, table=True):
+    """A canvas the bot keeps in Slack (issue 17): a department's in its channel
+    (`department:<id>`), the plan's in the digest channel (`plan`). Each answer bumps `wanted`;
+    an edit shows the state as it stands and records the `wanted` it covered in `shown`, so a
+    burst of answers is one edit and a canvas is dirty while `wanted > shown`. One process
+    edits at a time: it holds the row (`holder`) until its lease runs out."""
+
+    __tablename__ = "canvases"
+
+    key: str = Field(primary_key=True, max_length=60)
+    channel_id: str | None = Field(default=None, max_length=40)
+    canvas_id: str | None = Field(default=None, max_length=40)  # None until created
+    fingerprint: str | None = Field(default=None, max_length=64)  # SHA-256 of what it shows
+    wanted: int = 0
+    shown: int = 0
+    wanted_at: datetime | None = _when(default=None, nullable=True)
+    edited_at: datetime | None = _when(default=None, nullable=True)
+    holder: str | None = Field(default=None, max_length=120)
+    lease_until: datetime | None = _when(default=None, nullable=True)
+    last_error: str | None = Field(default=None, max_length=200)

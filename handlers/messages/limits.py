@@ -35,6 +35,11 @@ PRIVATE_METADATA = 3000
 INPUT_LABEL = 2000  # an input block's label
 INPUT_HINT = 2000  # an input block's hint
 
+# Canvases. Slack takes up to 1 MiB of markdown in `document_content`; a canvas that long is
+# unreadable and slow to edit, so the bot's stay under a tenth of it (long plans list what fits
+# and count the rest).
+CANVAS_MARKDOWN = 100_000
+
 # Messages. Slack truncates `text` past 40,000 characters, and rejects a message whose blocks hold
 # more than about 12,000 characters of text in total (`msg_blocks_too_long`, undocumented: seen
 # near 13,200 with the block containers counted; 12,000 is the figure Slack's staff gave).

@@ -1,4 +1,5 @@
-"""The one escaping function for user text echoed into mrkdwn, and word-boundary excerpts.
+"""The one escaping function for user text echoed into mrkdwn (and its twin for canvases'
+markdown), and word-boundary excerpts.
 
 Order matters: shorten first, then escape — `escape(excerpt(note, 200))`, or `escaped_excerpt` when
 the escaped result itself must fit a length. `excerpt` is safe on already-escaped text too: it
@@ -17,6 +18,8 @@ ELLIPSIS = "…"
 _BROADCAST = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
 _ZERO_WIDTH_JOINER = "\u200d"
 _WHITESPACE = re.compile(r"\s+")
+# What canvas markdown reads as formatting, links, mentions (`![](@U1)`, `![](#C1)`) or HTML.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>!|~&#])")
 # An entity cut short at the end of a string: "&", "&am", "&lt", "&#12"…
 _PARTIAL_ENTITY = re.compile(r"&#?[A-Za-z0-9]{0,8}$")
 # Punctuation that looks odd right before the ellipsis.
@@ -36,6 +39,19 @@ def escape(text: str) -> str:
     """
     text = clean_text(text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _BROADCAST.sub("@" + _ZERO_WIDTH_JOINER, text)
+
+
+def canvas_escape(text: str) -> str:
+    """Make user text safe inside a canvas's markdown: shown as typed, never executed.
+
+    Canvases read markdown, not mrkdwn: a user is mentioned as `![](@U1)`, a channel as
+    `![](#C1)`, and `*`, `_`, `[`…`](…)`, `<…>` format or link. Each of those characters gets a
+    backslash (markdown shows the character itself), so `![](@U1)` and `<!channel>` typed in a
+    note are text, not a mention; `@channel`, `@here` and `@everyone` get a zero-width joiner
+    after the `@` as in `escape`. Control and bidirectional characters are dropped. Run it on a
+    single line (an `excerpt`): a line of user text never starts a heading or a list."""
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", clean_text(text))
     return _BROADCAST.sub("@" + _ZERO_WIDTH_JOINER, text)
 
 

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 import migrations
-from bot.doctor import REQUIRED_SCOPES
+from bot.doctor import OPTIONAL_SCOPES, REQUIRED_SCOPES
 from bot.standin import DEFAULT_SCOPES, Fault, SlackStandin
 from models.db import session_scope, upgrade
 from models.plans import set_owners
-from models.tables import Department
+from models.tables import Canvas, Department
 from tests.serving import Result, clean_env, run_planbot, start_serve
 
 ADMIN, CHIEF, POLICE, PARKS = "U0ADMIN", "U0CHIEF", "U0POLICE", "U0PARKS"
@@ -74,7 +74,8 @@ def test_the_scopes_it_checks_are_the_ones_the_manifest_asks_for() -> None:
 
     manifest = yaml.safe_load((Path(__file__).parents[2] / "manifest.yml").read_text())
     asked = manifest["oauth_config"]["scopes"]["bot"]
-    assert sorted(asked) == sorted(REQUIRED_SCOPES) == sorted(DEFAULT_SCOPES)
+    expected = sorted([*REQUIRED_SCOPES, *OPTIONAL_SCOPES])
+    assert sorted(asked) == expected == sorted(DEFAULT_SCOPES)
 
 
 async def test_a_sound_install_passes_and_public_channels_are_joined(
@@ -86,7 +87,7 @@ async def test_a_sound_install_passes_and_public_channels_are_joined(
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines()[-1] == "Plan Bot doctor: every check passed."
     assert "✔ token: planbot (UPLANBOT) in Plan Bot Local (T0PLAN)" in result.stdout
-    assert "✔ scopes: all 12 the bot uses" in result.stdout
+    assert "✔ scopes: all 12 the bot uses, and canvases:write for canvases" in result.stdout
     assert f"revision {migrations.HEAD}; plan: City of Hartford" in line(result, "✔ database:")
     assert "Plan Bot was not a member and joined it" in line(
         result, f"✔ channel #fire-dept ({FIRE})"
@@ -233,3 +234,34 @@ async def read_until(process: subprocess.Popen[bytes], wanted: str) -> list[str]
     except TimeoutError:
         raise AssertionError(f"no {wanted!r} within 60 s: {seen}") from None
     return seen
+
+
+async def test_a_token_without_canvases_is_a_warning_with_how_to_enable_them(
+    database_url: str, engine: AsyncEngine, hartford: int, tmp_path: Path, slack: SlackStandin
+) -> None:
+    await own(engine, fire=(CHIEF, FIRE))
+    slack.scopes = tuple(s for s in DEFAULT_SCOPES if s != "canvases:write")
+    result = await doctor(env_for(database_url, slack), tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "✔ scopes: all 12 the bot uses" in result.stdout
+    missing = line(result, "! scopes:")
+    assert "missing canvases:write" in missing and "canvases are skipped" in missing
+    assert "add canvases:write under OAuth & Permissions" in missing
+    assert "PLANBOT_CANVASES=false" in missing
+    turned_off = await doctor(env_for(database_url, slack, PLANBOT_CANVASES="false"), tmp_path)
+    assert "canvases:write" not in turned_off.stdout
+
+
+async def test_canvases_a_free_plan_refused_are_a_warning_with_what_to_do(
+    database_url: str, engine: AsyncEngine, hartford: int, tmp_path: Path, slack: SlackStandin
+) -> None:
+    await own(engine, fire=(CHIEF, FIRE))
+    async with session_scope(engine) as session:
+        for n, error in enumerate(["team_tier_cannot_create_channel_canvases"] * 2):
+            session.add(Canvas(key=f"department:{n}", wanted=1, shown=1, last_error=error))
+    result = await doctor(env_for(database_url, slack), tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    refused = line(result, "! canvases:")
+    assert "Slack refused 2 canvases: team_tier_cannot_create_channel_canvases" in refused
+    assert "answers are recorded without them" in refused
+    assert "one canvas per channel" in refused and "PLANBOT_CANVASES=false" in refused

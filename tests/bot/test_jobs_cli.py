@@ -288,3 +288,37 @@ async def test_a_prompt_blocked_by_its_channel_is_tried_again_when_an_operator_r
     assert again.returncode == 0, again.stderr
     assert again.table()["posted"] == "fire"
     assert list(prompts(slack)) == ["fire"]
+
+
+async def test_canvases_are_shown_as_they_stand_from_the_command_line(
+    database_url: str, engine: AsyncEngine, hartford: int, tmp_path: Path, slack: SlackStandin
+) -> None:
+    await _own_fire(engine)
+    fire = await planbot(
+        database_url, "jobs", "run", "canvases", "--department", "hfd", cwd=tmp_path, slack=slack
+    )
+    assert fire.returncode == 0, fire.stdout + fire.stderr
+    assert "created" in fire.stdout and "fire" in fire.stdout
+    (made,) = slack.calls_to("conversations.canvases.create")
+    assert made.args["channel_id"] == FIRE_CHANNEL
+    shown = slack.canvas_markdown(made.response["canvas_id"])  # type: ignore[index]
+    assert "## Initiatives" in shown and "**1.**" in shown
+
+    again = await planbot(
+        database_url, "jobs", "run", "canvases", "--department", "fire", cwd=tmp_path, slack=slack
+    )
+    assert again.returncode == 0 and "unchanged" in again.stdout
+    assert slack.calls_to("canvases.edit") == []
+
+    nowhere = await planbot(
+        database_url,
+        "jobs",
+        "run",
+        "canvases",
+        "--department",
+        "nowhere",
+        cwd=tmp_path,
+        slack=slack,
+    )
+    assert nowhere.returncode == 2
+    assert nowhere.errors() == ["planbot: no department called 'nowhere'"]

@@ -37,6 +37,7 @@ def test_manifest_creates_the_app_in_one_step() -> None:
             "channels:read",
             "groups:read",
             "users:read.email",
+            "canvases:write",
         ]
     )
     # Every scope says, in a comment, what the bot does with it.

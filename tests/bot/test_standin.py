@@ -19,7 +19,7 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.standin import Fault, SlackStandin
+from bot.standin import DEFAULT_SCOPES, Fault, SlackStandin
 
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Goal 1*: parks"}}]
 METADATA = {"event_type": "plan_update", "event_payload": {"goal_id": 1}}
@@ -389,3 +389,91 @@ async def test_people_lookup_by_email_and_deactivated_or_foreign_accounts(
     )
     listed = {m["id"]: m["deleted"] for m in (await client.users_list())["members"]}
     assert listed["U0GONE"] is True and "U0CHIEF" not in listed
+
+
+def _markdown(text: str) -> dict[str, str]:
+    return {"type": "markdown", "markdown": text}
+
+
+async def test_canvases_as_slack_documents_them(slack: SlackStandin) -> None:
+    """One channel canvas per channel; standalone canvases beside it; edits replace the
+    markdown; a canvas deleted in Slack is canvas_not_found."""
+    client = client_for(slack)
+    made = await client.conversations_canvases_create(
+        channel_id="C0FIRE", title="Fire", document_content=_markdown("# Fire")
+    )
+    canvas_id = made["canvas_id"]
+    assert slack.canvas_markdown(canvas_id) == "# Fire"
+    with pytest.raises(SlackApiError) as second:
+        await client.conversations_canvases_create(
+            channel_id="C0FIRE", document_content=_markdown("# Again")
+        )
+    assert second.value.response["error"] == "channel_canvas_already_exists"
+    shared = await client.canvases_create(
+        title="Police", document_content=_markdown("# Police"), channel_id="C0FIRE"
+    )
+    assert shared["canvas_id"] != canvas_id
+    assert slack.canvases[shared["canvas_id"]]["channel_id"] == "C0FIRE"
+
+    # slack_sdk sends `changes` as JSON; a form-encoded JSON string is decoded the same way.
+    await client.canvases_edit(
+        canvas_id=canvas_id,
+        changes=[{"operation": "replace", "document_content": _markdown("# Fire\n1 on track")}],
+    )
+    assert slack.canvas_markdown(canvas_id) == "# Fire\n1 on track"
+    await client.api_call(
+        "canvases.edit",
+        data={
+            "canvas_id": canvas_id,
+            "changes": json.dumps(
+                [{"operation": "insert_at_end", "document_content": _markdown("2 at risk")}]
+            ),
+        },
+    )
+    assert slack.canvas_markdown(canvas_id) == "# Fire\n1 on track\n2 at risk"
+    with pytest.raises(SlackApiError) as two:
+        await client.canvases_edit(
+            canvas_id=canvas_id,
+            changes=[
+                {"operation": "replace", "document_content": _markdown("a")},
+                {"operation": "replace", "document_content": _markdown("b")},
+            ],
+        )
+    assert two.value.response["error"] == "invalid_arguments"
+
+    slack.delete_canvas(canvas_id)
+    with pytest.raises(SlackApiError) as gone:
+        await client.canvases_edit(
+            canvas_id=canvas_id,
+            changes=[{"operation": "replace", "document_content": _markdown("# Fire")}],
+        )
+    assert gone.value.response["error"] == "canvas_not_found"
+    # Deleted, the channel's canvas can be made again.
+    again = await client.conversations_canvases_create(
+        channel_id="C0FIRE", document_content=_markdown("# Fire")
+    )
+    assert again["canvas_id"] not in (canvas_id, shared["canvas_id"])
+    await client.canvases_delete(canvas_id=shared["canvas_id"])
+    assert shared["canvas_id"] not in slack.canvases
+
+
+async def test_canvases_need_their_scope_and_edits_are_tier_3() -> None:
+    scopes = tuple(s for s in DEFAULT_SCOPES if s != "canvases:write")
+    async with SlackStandin(scopes=scopes) as slack:
+        with pytest.raises(SlackApiError) as refused:
+            await client_for(slack).conversations_canvases_create(
+                channel_id="C0FIRE", document_content=_markdown("# Fire")
+            )
+        assert refused.value.response["error"] == "missing_scope"
+        assert refused.value.response["needed"] == "canvases:write"
+        assert slack.canvases == {}
+    async with SlackStandin() as slack:
+        client = client_for(slack)
+        made = await client.canvases_create(title="Plan", document_content=_markdown("x"))
+        slack.enforce_rate_limits(None, None, canvas_edits_per_minute=60)
+        change = [{"operation": "replace", "document_content": _markdown("y")}]
+        await client.canvases_edit(canvas_id=made["canvas_id"], changes=change)
+        with pytest.raises(SlackApiError) as limited:
+            await client.canvases_edit(canvas_id=made["canvas_id"], changes=change)
+        assert limited.value.response.status_code == 429
+        assert limited.value.response.headers["Retry-After"] == "1"
