@@ -32,6 +32,7 @@ BENCHMARKS = (
     "api",
     "fanout",
     "replies",
+    "public",
 )
 ALIASES = {"memory": ("startup", "digest"), "all": BENCHMARKS}
 
@@ -140,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
                     args.postgres_url, data.HARTFORD
                 )
             databases["large"]["PostgreSQL"] = data.ensure_postgres(args.postgres_url, data.LARGE)
+    if "public" in wants:
+        data.ensure_sqlite(data.LARGE)
     if "fanout" in wants:
         data.ensure_sqlite(data.fanout_workload(settings.fanout_departments))
 
@@ -162,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(
     name: str, settings: Settings, databases: dict[str, dict[str, str]], postgres: str | None
 ) -> list[Row]:
-    from bench import digest, fanout, latency, measures_api, replies, served
+    from bench import digest, fanout, latency, measures_api, public_pages, replies, served
 
     def guarded(database: str, job: Callable[[], list[Row]]) -> list[Row]:
         try:
@@ -192,6 +195,8 @@ def _run(
         rows += guarded("SQLite", lambda: asyncio.run(fanout.run_fanout(settings)))
     elif name == "replies":
         rows += guarded("—", lambda: replies.run_replies(settings))
+    elif name == "public":
+        rows += guarded("SQLite", lambda: asyncio.run(public_pages.run_public_pages(settings)))
     elif name == "digest":
         for db in dbs:
             if db in databases["large"]:

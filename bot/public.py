@@ -130,6 +130,10 @@ class PublicStore:
         # periods are keyed by it too.
         return Period(found.period, found.etag, found.published_at, found.snapshot, periods)
 
+    def has(self, key: tuple[str, str]) -> bool:
+        """Whether that page or file is rendered already."""
+        return key in self._rendered
+
     async def rendered(
         self, key: tuple[str, str], make: Callable[[], Awaitable[Rendered]]
     ) -> Rendered:

@@ -261,7 +261,14 @@ def site_routes(store: PublicStore, base_url: str | None) -> list[BaseRoute]:
             p = await store.period(request.path_params["period"])
         except NotPublished:
             return await site.not_found(request, "This month is not published")
-        history = [await store.period(q) for q in sorted(p.periods) if q <= p.period]
+        # Its history (every published period up to this one) is read when the page is first
+        # drawn, not on every request: the page comes from memory after that.
+        key_ = (p.period, f"initiative:{key}|{','.join(p.periods)}")
+        history = (
+            [await store.period(q) for q in sorted(p.periods) if q <= p.period]
+            if not store.has(key_)
+            else []
+        )
         return await site.page(
             request, f"initiative:{key}", lambda q: site.initiative(q, key, history)
         )

@@ -28,6 +28,7 @@ from models.tables import (
     DepartmentOwner,
     Digest,
     Escalation,
+    HelpRequest,
     Initiative,
     PostState,
     Prompt,
@@ -347,7 +348,7 @@ async def end_lease(
 async def renew_leases(session: AsyncSession, holder: Holder, now: datetime) -> int:
     """Extend every claim `holder` holds: it is alive and still posting. How many."""
     renewed = 0
-    tables: tuple[Any, ...] = (Prompt, Reminder, Digest, Escalation, ReminderDM)
+    tables: tuple[Any, ...] = (Prompt, Reminder, Digest, Escalation, ReminderDM, HelpRequest)
     for table in tables:
         result = await session.exec(
             sa.update(table)

@@ -35,8 +35,8 @@ log = logging.getLogger(__name__)
 
 OUT_OF_DATE = "That button is out of date; use `/plan update`."
 ONLY_ESCALATION = (
-    "Only the escalation contacts (the COO's office) or a Plan Bot admin can acknowledge or "
-    "resolve a request for help."
+    "Only the escalation contacts (the COO's office) or a Plan Bot admin can acknowledge a "
+    "request for help; they and the department's owners can resolve it."
 )
 
 
@@ -145,6 +145,10 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
             or person.user_id in ctx.escalation_users
             or person.user_id in contacts.get(v.department_id, ())
         )
+        if not allowed and to == HelpStatus.RESOLVED:
+            # A lead who found their own way closes their request (their department's).
+            async with session_scope(ctx.engine) as session:
+                allowed = await person.may_report_for(session, v.department_id)
         if not allowed:
             await tell_privately(respond, client, context, render_error(ONLY_ESCALATION))
             return

@@ -237,3 +237,19 @@ async def test_the_digest_lists_requests_until_resolved(fire: tuple[Workspace, s
     digest = [c for c in posts_in(ws, LEADERS) if "Help requested" in json.dumps(c.args["blocks"])]
     assert digest, "the digest lists the open request"
     assert "hiring frozen" in json.dumps(digest[-1].args["blocks"])
+
+
+async def test_the_lead_may_resolve_but_not_acknowledge(fire: tuple[Workspace, str]) -> None:
+    ws, _ = fire
+    form = await open_help(ws, f"fire|{PERIOD}|3")
+    await ws.submit(form, typed("found another way"), user=CHIEF)
+    (request,) = await requests(ws)
+    refused = await ws.click(
+        ActionId.HELP_ACKNOWLEDGE, str(request.id), user=CHIEF, channel=LEADERS
+    )
+    assert "Only the escalation contacts" in json.dumps(refused.followups)
+    await ws.click(
+        ActionId.HELP_RESOLVE, str(request.id), user=CHIEF, channel=LEADERS, expect_followup=False
+    )
+    (request,) = await requests(ws)
+    assert (request.status, request.resolved_by) == ("resolved", CHIEF)
