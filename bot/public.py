@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from models.db import session_scope
@@ -33,6 +34,7 @@ from models.tables import Publication
 log = logging.getLogger(__name__)
 
 PREFIX = "/public"
+_PERIOD_PATH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 MOST_RENDERED = 2048  # pages and files kept rendered in memory, the least recently used dropped
 CACHE_CONTROL = "public, max-age=300"  # five minutes; a new period is a new URL anyway
 CORS = {
@@ -191,6 +193,9 @@ async def preflight_or_not_found(request: Request) -> Response:
     """Anything under /public/ no route serves: a CORS preflight is answered, the rest is 404."""
     if request.method == "OPTIONS":
         return Response(status_code=204, headers=CORS)
+    path = request.path_params.get("path", "")
+    if _PERIOD_PATH.fullmatch(path):  # `/public/2026-10` as typed: its page is `/public/2026-10/`
+        return RedirectResponse(f"{PREFIX}/{path}/", status_code=308)
     return not_found("Not found.")
 
 
