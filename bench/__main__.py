@@ -3,6 +3,7 @@
     python -m bench                 the full run (several minutes), writes bench/RESULTS.md
     python -m bench --quick         a smoke run of everything (about a minute once data exist)
     python -m bench --only digest   one benchmark (or several: --only latency,statements)
+    python -m bench --soak 30       only the soak: 30 minutes of steady load on each database
 
 A partial run (--quick or --only) writes bench/RESULTS.raw.partial.md instead, so it never
 replaces the committed table.
@@ -33,6 +34,7 @@ BENCHMARKS = (
     "fanout",
     "replies",
     "public",
+    "soak",
 )
 ALIASES = {"memory": ("startup", "digest"), "all": BENCHMARKS}
 
@@ -61,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also profile each benchmark with cProfile, in a pass of its own after the timed "
         "one (bench/.data/profiles/*.prof)",
+    )
+    parser.add_argument(
+        "--soak",
+        type=float,
+        metavar="MINUTES",
+        help="run only the soak, for MINUTES on each database (`--only soak` runs a short one)",
     )
     parser.add_argument("--output", type=Path, help="where the Markdown table goes")
     parser.add_argument(
@@ -105,11 +113,15 @@ def main(argv: list[str] | None = None) -> int:
         rewrite(BENCH_DIR / "RESULTS.raw.json", output)
         say(f"bench: wrote {output} from RESULTS.raw.json")
         return 0
-    selected = _selected(args.only)
+    selected = ["soak"] if args.soak is not None else _selected(args.only)
     settings = Settings.make(quick=args.quick, postgres_url=args.postgres_url, profile=args.profile)
     partial = ", ".join(
         p
-        for p in ("--quick" if args.quick else "", f"--only {args.only}" if args.only else "")
+        for p in (
+            "--quick" if args.quick else "",
+            f"--only {args.only}" if args.only else "",
+            f"--soak {args.soak:g}" if args.soak is not None else "",
+        )
         if p
     )
     output = args.output or BENCH_DIR / ("RESULTS.raw.partial.md" if partial else "RESULTS.md")
@@ -148,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rows: list[Row] = []
     for name in selected:
-        rows += _run(name, settings, databases, postgres_problem)
+        rows += _run(name, settings, databases, postgres_problem, args.soak)
 
     machine.load_at_end = load_average()
     seconds = time.perf_counter() - started
@@ -163,9 +175,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(
-    name: str, settings: Settings, databases: dict[str, dict[str, str]], postgres: str | None
+    name: str,
+    settings: Settings,
+    databases: dict[str, dict[str, str]],
+    postgres: str | None,
+    soak_minutes: float | None = None,
 ) -> list[Row]:
-    from bench import digest, fanout, latency, measures_api, public_pages, replies, served
+    from bench import digest, fanout, latency, measures_api, public_pages, replies, served, soak
 
     def guarded(database: str, job: Callable[[], list[Row]]) -> list[Row]:
         try:
@@ -175,7 +191,7 @@ def _run(
 
     rows: list[Row] = []
     dbs = ["SQLite", "PostgreSQL"]
-    if postgres and name in ("latency", "statements", "digest", "api"):
+    if postgres and name in ("latency", "statements", "digest", "api", "soak"):
         chosen = postgres == "--no-postgres"  # asked for: not a miss
         rows.append(
             Row(
@@ -197,6 +213,14 @@ def _run(
         rows += guarded("—", lambda: replies.run_replies(settings))
     elif name == "public":
         rows += guarded("SQLite", lambda: asyncio.run(public_pages.run_public_pages(settings)))
+    elif name == "soak":
+        minutes = soak.minutes_for(settings, soak_minutes)
+        for database in dbs if not postgres else ["SQLite"]:
+
+            def soaked(database: str = database) -> list[Row]:
+                return soak.run_soak(database, settings, minutes)
+
+            rows += guarded(database, soaked)
     elif name == "digest":
         for db in dbs:
             if db in databases["large"]:

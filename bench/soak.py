@@ -1,0 +1,522 @@
+"""Soak: `planbot serve` under steady mixed load for minutes, its memory sampled throughout.
+
+    python -m bench --soak 30        30 minutes on each database (SQLite, then PostgreSQL)
+    python -m bench --only soak      the short version `make bench` runs
+
+The bot runs as deployed (`planbot serve`, HTTP, the scheduler on) on a private copy of the
+Hartford data, its Web API client pointed at the loopback stand-in (`bot/standin.py`). The
+monthly prompts are posted first (`planbot jobs run prompts`, as the scheduler would), so the
+thread replies land in real prompt threads. Then one client sends, at a fixed rate, signed
+`/plan` commands of many kinds from a few hundred people, signed Events API thread replies
+from each department's owner in plain sentences (every one with its own event id), and
+"No change" clicks on the prompts. The served process's VmRSS is read every few seconds.
+
+Reported per database: RSS once warmed up, growth over the second half of the run (the target:
+at most 5 %), requests sent, and errors (non-200 answers, failed sends, or an error logged by
+the server; the target: none).
+
+With PLANBOT_SOAK_TRACEMALLOC=1 the server runs under tracemalloc (through this module's
+`traced` entry point, so nothing in the product changes) and writes, every
+PLANBOT_SOAK_TRACE_SECONDS, the allocations that grew most since the first snapshot after
+warm-up to bench/.data/logs/soak-tracemalloc-<database>.txt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import itertools
+import json
+import os
+import random
+import secrets
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import data
+from bench.common import (
+    DATA_DIR,
+    Row,
+    Settings,
+    child,
+    child_env,
+    free_port,
+    log_file,
+    mb,
+    python,
+    say,
+    status_kib,
+    tail,
+)
+from bot import slack_requests
+from bot.standin import SlackStandin
+from handlers.ids import ActionId
+
+GROWTH_TARGET = 0.05  # at most 5 % over the second half
+# Requests a second, steady (the machine is shared; not flat-out); PLANBOT_SOAK_RATE changes it
+# (under tracemalloc the server is several times slower).
+RATE_PER_SECOND = float(os.environ.get("PLANBOT_SOAK_RATE", "20"))
+SAMPLE_SECONDS = 5.0
+SHORT_MINUTES = 1.0  # `--only soak` (`make bench`): a short run on each database
+QUICK_MINUTES = 0.5
+BOT_TOKEN = "xoxb-bench-soak"
+READY_TIMEOUT_SECONDS = 60.0
+PEOPLE = 400  # distinct people asking `/plan` (a large organisation's readers)
+WORKLOAD = data.HARTFORD
+# PostgreSQL: a database of the soak's own (it writes updates), rebuilt at each run.
+PG_WORKLOAD = dataclasses.replace(data.HARTFORD, name="soak_hartford")
+
+# What readers ask: goals, departments, histories, lists, measures, owners.
+COMMANDS = [
+    "fire",
+    "police",
+    "public works",
+    "safety",
+    "goals",
+    "missing",
+    "measures",
+    "off track",
+    "at risk",
+    "stale",
+    "owners",
+    "changes",
+    "help",
+    "history fire 3",
+    "history police 2",
+    "1",
+    "2",
+    "3",
+]
+# What department leads write in a prompt's thread.
+REPLIES = [
+    "all on track, hiring done",
+    "{a} on track - crews hired\n{b} at risk, waiting on budget",
+    "{a} delayed - waiting on budget",
+    "{a} done\n{b} on track",
+    "{a}: at risk 40% waiting on the union agreement",
+    "{a} behind schedule, bids came in 20% over",
+    "{a} on track, roughly 30% done",
+    "all on track except {a} (paused)",
+    "no changes this month",
+    "{a} isn't on track — budget gap\n{b} on schedule - design review with the council",
+    "will send the rest Friday",
+    "{a} complete, closed out last week",
+]
+
+
+@dataclasses.dataclass
+class Prompt:
+    department: str
+    channel: str
+    ts: str
+    owner: str
+    no_change: str | None  # the "No change" button's value
+    initiatives: int
+    blocks: list[dict[str, Any]]
+    text: str
+
+
+@dataclasses.dataclass
+class Tally:
+    sent: dict[str, int] = dataclasses.field(default_factory=dict)
+    errors: dict[str, int] = dataclasses.field(default_factory=dict)
+    first_errors: list[str] = dataclasses.field(default_factory=list)
+
+    def count(self, kind: str, error: str | None) -> None:
+        self.sent[kind] = self.sent.get(kind, 0) + 1
+        if error is not None:
+            self.errors[kind] = self.errors.get(kind, 0) + 1
+            if len(self.first_errors) < 5:
+                self.first_errors.append(f"{kind}: {error}")
+
+    @property
+    def total(self) -> int:
+        return sum(self.sent.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(self.errors.values())
+
+
+def minutes_for(settings: Settings, soak: float | None) -> float:
+    if soak is not None:
+        return soak
+    return QUICK_MINUTES if settings.quick else SHORT_MINUTES
+
+
+def run_soak(database: str, settings: Settings, minutes: float) -> list[Row]:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="soak-", dir=DATA_DIR) as scratch:
+        workdir = Path(scratch)
+        if database == "SQLite":
+            data.ensure_sqlite(WORKLOAD)
+            url = data.fresh_sqlite_copy(WORKLOAD, workdir)
+        else:
+            data.drop_postgres(settings.postgres_url, PG_WORKLOAD)
+            url = data.ensure_postgres(settings.postgres_url, PG_WORKLOAD)
+        try:
+            return asyncio.run(_soak(database, url, workdir, minutes))
+        finally:
+            if database != "SQLite":
+                data.drop_postgres(settings.postgres_url, PG_WORKLOAD)
+
+
+def _env(url: str, api_url: str, secret: str) -> dict[str, str]:
+    env = child_env(
+        DATABASE_URL=url,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=secret,
+        SLACK_API_URL=api_url,
+        PLANBOT_LOG_FORMAT="json",
+    )
+    env.update((k, v) for k, v in os.environ.items() if k.startswith("PLANBOT_SOAK_"))
+    return env
+
+
+async def _post_prompts(url: str, slack: SlackStandin, secret: str, workdir: Path) -> list[Prompt]:
+    """The monthly prompts, posted by `planbot jobs run prompts` against the stand-in."""
+    log = log_file("soak-prompts.log")
+    with log.open("ab") as out:
+        process = await asyncio.create_subprocess_exec(
+            python(),
+            "-m",
+            "bot.cli",
+            "jobs",
+            "run",
+            "prompts",
+            env=_env(url, slack.base_url, secret),
+            cwd=workdir,
+            stdout=out,
+            stderr=out,
+        )
+        await asyncio.wait_for(process.wait(), 120)
+    prompts: list[Prompt] = []
+    for call in slack.calls_to("chat.postMessage"):
+        if not call.ok or call.response is None or call.args.get("thread_ts"):
+            continue
+        no_change = None
+        for block in call.args.get("blocks") or []:
+            for element in block.get("elements", []):
+                if element.get("action_id") == ActionId.NO_CHANGE:
+                    no_change = element["value"]
+        if no_change is None:
+            continue  # not a prompt
+        channel = str(call.response["channel"])
+        position = int(channel[-5:]) - 1
+        prompts.append(
+            Prompt(
+                department=channel,
+                channel=channel,
+                ts=str(call.response["ts"]),
+                owner=WORKLOAD.owner(position),
+                no_change=no_change,
+                initiatives=max(1, _initiatives(call.args.get("blocks") or [])),
+                blocks=call.args.get("blocks") or [],
+                text=str(call.args.get("text") or ""),
+            )
+        )
+    if not prompts:
+        raise RuntimeError(f"no prompt was posted: {tail(log)}")
+    return prompts
+
+
+def _initiatives(blocks: list[dict[str, Any]]) -> int:
+    """How many initiatives a prompt lists (its lines that start with a number)."""
+    count = 0
+    for block in blocks:
+        text = (block.get("text") or {}).get("text") or ""
+        count += sum(1 for line in text.splitlines() if line.lstrip("*• ")[:1].isdigit())
+    return count
+
+
+class Load:
+    """The one client: a request every 1/RATE s, of a kind drawn from a fixed mix."""
+
+    def __init__(
+        self, base: str, secret: str, slack: SlackStandin, prompts: list[Prompt], seed: int
+    ) -> None:
+        self.base = base
+        self.secret = secret
+        self.slack = slack
+        self.prompts = prompts
+        self.random = random.Random(seed)
+        self.tally = Tally()
+        self.serial = itertools.count(1)
+        self.ts_base = int(time.time())
+
+    def next_request(self) -> tuple[str, slack_requests.SignedRequest]:
+        draw = self.random.random()
+        if draw < 0.7:
+            user = f"UR{self.random.randrange(PEOPLE):05d}"
+            return "command", slack_requests.slash_command(
+                self.secret,
+                self.random.choice(COMMANDS),
+                user_id=user,
+                channel_id=f"CR{self.random.randrange(50):05d}",
+                response_url=self.slack.response_url(f"soak{next(self.serial) % 1000}"),
+            )
+        prompt = self.random.choice(self.prompts)
+        if draw < 0.92 or prompt.no_change is None:
+            n = next(self.serial)
+            a = 1 + self.random.randrange(prompt.initiatives)
+            b = 1 + self.random.randrange(prompt.initiatives)
+            text = self.random.choice(REPLIES).format(a=a, b=b)
+            event = {
+                "type": "message",
+                "channel": prompt.channel,
+                "user": prompt.owner,
+                "ts": f"{self.ts_base + n // 1000}.{n % 1000:03d}{secrets.randbelow(1000):03d}",
+                "thread_ts": prompt.ts,
+                "text": text,
+                "channel_type": "channel",
+            }
+            return "reply", slack_requests.event(
+                self.secret, event, event_id=f"Ev{n:09d}{secrets.token_hex(3).upper()}"
+            )
+        return "no change", slack_requests.block_action(
+            self.secret,
+            user_id=prompt.owner,
+            action_id=ActionId.NO_CHANGE,
+            value=prompt.no_change,
+            channel_id=prompt.channel,
+            message_ts=prompt.ts,
+            message={"ts": prompt.ts, "text": prompt.text, "blocks": prompt.blocks},
+            response_url=self.slack.response_url("soak-click"),
+        )
+
+    async def run(self, seconds: float, on_tick: Any) -> None:
+        limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+        gap = 1.0 / RATE_PER_SECOND
+        pending: set[asyncio.Task[None]] = set()
+        async with httpx.AsyncClient(base_url=self.base, limits=limits, timeout=30.0) as client:
+
+            async def send(kind: str, request: slack_requests.SignedRequest) -> None:
+                try:
+                    response = await client.post(
+                        "/slack/events", content=request.body, headers=request.headers
+                    )
+                except httpx.HTTPError as exc:
+                    self.tally.count(kind, f"{type(exc).__name__}: {exc}")
+                    return
+                ok = response.status_code == 200
+                self.tally.count(kind, None if ok else f"HTTP {response.status_code}")
+
+            started = time.monotonic()
+            n = 0
+            while (now := time.monotonic()) < started + seconds:
+                due = started + n * gap
+                if due > now:
+                    await asyncio.sleep(due - now)
+                if len(pending) < 64:  # never pile up more than this: steady, not flat-out
+                    task = asyncio.create_task(send(*self.next_request()))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+                n += 1
+                if n % 200 == 0:
+                    on_tick()
+            if pending:
+                await asyncio.wait(pending, timeout=30)
+
+
+async def _ready(base: str, process: Any) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    async with httpx.AsyncClient(timeout=1.0) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError("planbot serve exited")
+            try:
+                if (await client.get(f"{base}/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.05)
+    raise RuntimeError("planbot serve not ready")
+
+
+def _logged_errors(log: Path) -> list[str]:
+    found = []
+    for line in log.read_text(errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            if "Traceback" in line:
+                found.append(line)
+            continue
+        if isinstance(record, dict) and str(record.get("level", "")).lower() in (
+            "error",
+            "critical",
+        ):
+            found.append(line[:300])
+    return found
+
+
+async def _soak(database: str, url: str, workdir: Path, minutes: float) -> list[Row]:
+    seconds = minutes * 60
+    secret = secrets.token_hex(16)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = log_file(f"soak-{database.lower()}.log")
+    async with SlackStandin() as slack:
+        prompts = await _post_prompts(url, slack, secret, workdir)
+        say(f"soak ({database}): {len(prompts)} prompts posted; serving for {minutes:g} min…")
+        env = _env(url, slack.base_url, secret)
+        if env.get("PLANBOT_SOAK_TRACEMALLOC"):
+            env["PLANBOT_SOAK_TRACE_FILE"] = str(
+                log.with_name(f"soak-tracemalloc-{database.lower()}.txt")
+            )
+            entry = [python(), "-m", "bench.soak"]
+        else:
+            entry = [str(Path(python()).with_name("planbot"))]
+        args = [*entry, "serve", "--host", "127.0.0.1", "--port", str(port)]
+        with child(args, env, log, workdir) as process:
+            await _ready(base, process)
+            samples: list[tuple[float, int]] = []
+            started = time.monotonic()
+            stop = asyncio.Event()
+
+            async def sample() -> None:
+                while not stop.is_set():
+                    samples.append((time.monotonic() - started, status_kib(process.pid, "VmRSS")))
+                    with_time = samples[-1]
+                    if len(samples) % max(1, int(60 / SAMPLE_SECONDS)) == 0:
+                        say(
+                            f"  {with_time[0] / 60:5.1f} min: {mb(with_time[1])}, "
+                            f"{load.tally.total} requests, {load.tally.failed} errors"
+                        )
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), SAMPLE_SECONDS)
+
+            def forget() -> None:
+                # The stand-in keeps every call; it lives in this process, not the server's,
+                # but forgetting keeps the client steady too.
+                slack.reset()
+                slack.ephemerals.clear()
+
+            load = Load(base, secret, slack, prompts, seed=18)
+            sampler = asyncio.create_task(sample())
+            await load.run(seconds, forget)
+            stop.set()
+            await sampler
+            samples.append((time.monotonic() - started, status_kib(process.pid, "VmRSS")))
+            alive = process.poll() is None
+    logged = _logged_errors(log)
+    return _rows(database, minutes, samples, load.tally, logged, alive)
+
+
+def _at(samples: list[tuple[float, int]], moment: float, window: float) -> float:
+    """The median RSS (KiB) of the samples within `window` s before `moment`."""
+    near = [kib for t, kib in samples if moment - window <= t <= moment]
+    if not near:
+        near = [min(samples, key=lambda s: abs(s[0] - moment))[1]]
+    return statistics.median(near)
+
+
+def _rows(
+    database: str,
+    minutes: float,
+    samples: list[tuple[float, int]],
+    tally: Tally,
+    logged: list[str],
+    alive: bool,
+) -> list[Row]:
+    end = samples[-1][0]
+    window = min(30.0, end / 10)
+    warm = _at(samples, end / 4, window)  # warmed up: a quarter of the way in
+    middle = _at(samples, end / 2, window)
+    last = _at(samples, end, window)
+    growth = (last - middle) / middle
+    errors = tally.failed + len(logged) + (0 if alive else 1)
+    mix = ", ".join(f"{n:,} {kind}" for kind, n in sorted(tally.sent.items()))
+    say(
+        f"soak ({database}): {minutes:g} min, {tally.total:,} requests ({mix}), {errors} errors; "
+        f"RSS warm {mb(warm)}, middle {mb(middle)}, end {mb(last)} ({growth:+.1%}), "
+        f"peak {mb(max(k for _, k in samples))}"
+    )
+    for problem in tally.first_errors + logged[:5]:
+        say(f"  error: {problem}")
+    workload = (
+        f"Hartford; one client, {RATE_PER_SECOND:.0f} requests/s for {minutes:g} min: /plan "
+        f"commands from {PEOPLE} people, thread replies, No change clicks"
+    )
+    return [
+        Row(
+            "Soak: memory of the served process over the second half (VmRSS growth)",
+            workload,
+            database,
+            f"**{growth:+.1%}** — {mb(middle)} at half-time, {mb(last)} at the end; "
+            f"{mb(warm)} once warm (a quarter in), peak {mb(max(k for _, k in samples))}",
+            f"≤ {GROWTH_TARGET:.0%}",
+            growth <= GROWTH_TARGET,
+            {
+                "minutes": minutes,
+                "rss_kib": samples,
+                "warm_kib": warm,
+                "middle_kib": middle,
+                "end_kib": last,
+                "growth": growth,
+            },
+        ),
+        Row(
+            "Soak: requests answered without error",
+            workload,
+            database,
+            f"{tally.total:,} requests ({mix}); {errors} errors"
+            + (f" ({len(logged)} logged by the server)" if logged else ""),
+            "0 errors",
+            errors == 0 and tally.total > 0,
+            {"sent": tally.sent, "errors": tally.errors, "logged": logged[:20]},
+        ),
+    ]
+
+
+# --- the server under tracemalloc (PLANBOT_SOAK_TRACEMALLOC=1) ---------------------------------
+
+
+def _trace_loop(path: Path, every: float, frames: int) -> None:
+    """In a thread of the server: a first snapshot once warm, then every `every` s the
+    allocations that grew most since it (by file and line, with `frames` frames of traceback)."""
+    time.sleep(every)
+    first = tracemalloc.take_snapshot()
+    keep = [
+        tracemalloc.Filter(False, tracemalloc.__file__),
+        tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
+        tracemalloc.Filter(False, "<frozen importlib._bootstrap_external>"),
+    ]
+    first = first.filter_traces(keep)
+    rounds = 0
+    while True:
+        time.sleep(every)
+        rounds += 1
+        now = tracemalloc.take_snapshot().filter_traces(keep)
+        lines = [f"--- after {rounds * every:.0f} s more; traced {tracemalloc.get_traced_memory()}"]
+        for stat in now.compare_to(first, "traceback")[:25]:
+            lines.append(f"{stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d} blocks")
+            lines += [f"      {line}" for line in stat.traceback.format()[-2 * frames :]]
+        with path.open("a") as out:
+            out.write("\n".join(lines) + "\n")
+
+
+def traced(argv: list[str]) -> int:
+    """`planbot` (`bot.cli.main`) under tracemalloc, its growth written to a file."""
+    frames = int(os.environ.get("PLANBOT_SOAK_TRACE_FRAMES", "6"))
+    tracemalloc.start(frames)
+    path = Path(os.environ.get("PLANBOT_SOAK_TRACE_FILE", DATA_DIR / "soak-tracemalloc.txt"))
+    path.write_text("")
+    every = float(os.environ.get("PLANBOT_SOAK_TRACE_SECONDS", "60"))
+    threading.Thread(target=_trace_loop, args=(path, every, frames), daemon=True).start()
+    from bot.cli import main
+
+    return main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(traced(sys.argv[1:]))
