@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,10 @@ LIST_FROM = 10
 LIST_PAGE = 200
 LIST_MOST_PAGES = 25  # 5,000 members; anyone not listed by then is looked up one by one
 INFO_AT_ONCE = 4  # users.info calls in flight at a time
+# People kept at most: more than one users.list run can bring (LIST_MOST_PAGES × LIST_PAGE), so
+# a lookup never drops what it has just read; the least recently used go first, and those
+# first in line are dropped once read NAME_TTL_SECONDS ago (they would be asked again anyway).
+MOST_PEOPLE = 20_000
 
 
 def mention(user_id: str) -> str:
@@ -82,8 +87,24 @@ class PeopleNames:
     users.list (paged) for many; a lookup that fails falls back to the id (and the plan's
     zone, and no status). Names are kept an hour; statuses, which change, a few minutes."""
 
-    def __init__(self) -> None:
-        self._seen: dict[str, tuple[float, Profile]] = {}
+    def __init__(self, most: int = MOST_PEOPLE) -> None:
+        self.most = most
+        # Least recently used first: a person asked for again moves to the end.
+        self._seen: OrderedDict[str, tuple[float, Profile]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def _keep(self, user_id: str, now: float, profile: Profile) -> None:
+        """Keep what Slack said of `user_id` at `now`: at most `most` people, none older than
+        NAME_TTL_SECONDS once someone new comes (a person dropped is only asked again)."""
+        self._seen[user_id] = (now, profile)
+        self._seen.move_to_end(user_id)
+        while self._seen:
+            oldest, (at, _) = next(iter(self._seen.items()))
+            if len(self._seen) <= self.most and now - at < NAME_TTL_SECONDS:
+                break
+            del self._seen[oldest]
 
     async def names(self, client: AsyncWebClient, user_ids: Iterable[str]) -> People:
         await self._look_up(client, user_ids, NAME_TTL_SECONDS)
@@ -129,18 +150,21 @@ class PeopleNames:
 
     def _fresh(self, user_id: str, now: float, ttl: float) -> bool:
         cached = self._seen.get(user_id)
-        return cached is not None and now - cached[0] < ttl
+        if cached is None:
+            return False
+        self._seen.move_to_end(user_id)
+        return now - cached[0] < ttl
 
     async def _info(self, client: AsyncWebClient, now: float, user_id: str) -> None:
         try:
             answer = await client.users_info(user=user_id)
-            self._seen[user_id] = (now, _profile(user_id, answer.get("user") or {}))
+            self._keep(user_id, now, _profile(user_id, answer.get("user") or {}))
         except SlackApiError as exc:
             log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
-            self._seen[user_id] = (now, Profile(user_id))
+            self._keep(user_id, now, Profile(user_id))
         except (ClientError, TimeoutError) as exc:  # Slack unreachable: the id, for now
             log.warning("users.info failed for %s: %s", user_id, type(exc).__name__)
-            self._seen[user_id] = (now, Profile(user_id))
+            self._keep(user_id, now, Profile(user_id))
 
     async def _list(self, client: AsyncWebClient, now: float, wanted: set[str]) -> None:
         """Every member's profile, page by page, until all the wanted ones are found."""
@@ -157,7 +181,7 @@ class PeopleNames:
             for member in answer.get("members") or []:
                 user_id = member.get("id")
                 if user_id and _name(member):
-                    self._seen[str(user_id)] = (now, _profile(str(user_id), member))
+                    self._keep(str(user_id), now, _profile(str(user_id), member))
                     wanted.discard(str(user_id))
             cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
             if cursor is None or not wanted:

@@ -83,3 +83,33 @@ async def test_names_are_cached(slack: SlackStandin) -> None:
     people = await names.names(client, [*wanted, "U0001"])
     assert len(slack.calls) == calls
     assert people("U0007") == "@Person 7"
+
+
+async def test_at_most_so_many_people_are_kept_the_least_recently_used_go_first(
+    slack: SlackStandin,
+) -> None:
+    names = PeopleNames(most=5)
+    client = client_for(slack)
+    for n in range(8):  # one at a time: users.info each
+        await names.names(client, [f"U{n:04d}"])
+        if n == 4:
+            await names.names(client, ["U0000"])  # asked for again: used most recently
+    assert len(names) == 5
+    slack.reset()
+    # Kept: U0000 (used again), U0005–U0007 and U0004; dropped: U0001–U0003, asked again.
+    kept = ["U0000", "U0004", "U0005", "U0006", "U0007"]
+    people = await names.names(client, kept)
+    assert [people(u) for u in kept] == [f"@Person {int(u[1:])}" for u in kept]
+    assert slack.calls_to("users.info") == []
+    people = await names.names(client, ["U0002"])
+    assert people("U0002") == "@Person 2"  # dropped, so asked again: the same answer
+    assert [c.args["user"] for c in slack.calls_to("users.info")] == ["U0002"]
+    assert len(names) == 5
+
+
+async def test_a_users_list_run_keeps_every_member_it_read(slack: SlackStandin) -> None:
+    names = PeopleNames(most=LIST_PAGE * 3)
+    wanted = [f"U{n:04d}" for n in range(440, 450)]  # on the last page: all three are read
+    people = await names.names(client_for(slack), wanted)
+    assert [people(u) for u in wanted] == [f"@Person {n}" for n in range(440, 450)]
+    assert len(names) >= len(MEMBERS)  # every member listed (the bot and guests too)
