@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import itertools
 import json
 import os
@@ -37,6 +38,7 @@ import tempfile
 import threading
 import time
 import tracemalloc
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -390,7 +392,11 @@ async def _soak(database: str, url: str, workdir: Path, minutes: float) -> list[
                     if len(samples) % max(1, int(60 / SAMPLE_SECONDS)) == 0:
                         say(
                             f"  {with_time[0] / 60:5.1f} min: {mb(with_time[1])}, "
-                            f"{load.tally.total} requests, {load.tally.failed} errors"
+                            f"(anonymous {mb(status_kib(process.pid, 'RssAnon'))}, files "
+                            f"{mb(status_kib(process.pid, 'RssFile'))}, shared "
+                            f"{mb(status_kib(process.pid, 'RssShmem'))}), "
+                            f"{load.tally.total} requests, {load.tally.failed} errors, "
+                            f"{status_kib(process.pid, 'Threads')} threads"
                         )
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), SAMPLE_SECONDS)
@@ -482,37 +488,78 @@ def _rows(
 
 
 def _trace_loop(path: Path, every: float, frames: int) -> None:
-    """In a thread of the server: a first snapshot once warm, then every `every` s the
-    allocations that grew most since it (by file and line, with `frames` frames of traceback)."""
+    """In a thread of the server: a first snapshot once warm, then every `every` s the traced
+    total beside the RSS, and the allocations that grew most since the first snapshot, by line
+    and by file (with `frames` frames of traceback when more than one is traced)."""
     time.sleep(every)
-    first = tracemalloc.take_snapshot()
-    keep = [
+    skip = [
         tracemalloc.Filter(False, tracemalloc.__file__),
         tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
         tracemalloc.Filter(False, "<frozen importlib._bootstrap_external>"),
+        tracemalloc.Filter(False, "<unknown>"),
     ]
-    first = first.filter_traces(keep)
+    first = tracemalloc.take_snapshot().filter_traces(skip)
     rounds = 0
     while True:
         time.sleep(every)
         rounds += 1
-        now = tracemalloc.take_snapshot().filter_traces(keep)
-        lines = [f"--- after {rounds * every:.0f} s more; traced {tracemalloc.get_traced_memory()}"]
-        for stat in now.compare_to(first, "traceback")[:25]:
-            lines.append(f"{stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d} blocks")
-            lines += [f"      {line}" for line in stat.traceback.format()[-2 * frames :]]
+        now = tracemalloc.take_snapshot().filter_traces(skip)
+        traced, peak = tracemalloc.get_traced_memory()
+        lines = [
+            f"--- {rounds * every:.0f} s after the first snapshot: traced {traced / 2**20:.1f} MiB "
+            f"(peak {peak / 2**20:.1f}), VmRSS {status_kib(os.getpid(), 'VmRSS') / 1024:.0f} MiB, "
+            f"{threading.active_count()} threads"
+        ]
+        for by in ("filename", "lineno", "traceback") if frames > 1 else ("filename", "lineno"):
+            lines.append(f"  by {by}:")
+            for stat in now.compare_to(first, by)[:15]:
+                where = stat.traceback.format()[-2 * frames :] if by == "traceback" else []
+                lines.append(
+                    f"  {stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d} blocks  "
+                    + (str(stat.traceback[0]) if not where else "")
+                )
+                lines += [f"      {line}" for line in where]
+        with path.open("a") as out:
+            out.write("\n".join(lines) + "\n")
+
+
+def _count_loop(path: Path, every: float) -> None:
+    """In a thread of the server: every `every` s, the objects the garbage collector tracks,
+    counted by type, against the first count once warm (cheap: no tracing of allocations)."""
+
+    def count() -> Counter[str]:
+        return Counter(type(o).__qualname__ for o in gc.get_objects())
+
+    time.sleep(every)
+    first = count()
+    rounds = 0
+    while True:
+        time.sleep(every)
+        rounds += 1
+        now = count()
+        grown = sorted(((now[k] - first[k], k) for k in now), reverse=True)[:25]
+        lines = [
+            f"--- {rounds * every:.0f} s after the first count: {sum(now.values()):,} objects "
+            f"({sum(now.values()) - sum(first.values()):+,}), VmRSS "
+            f"{status_kib(os.getpid(), 'VmRSS') / 1024:.0f} MiB, {threading.active_count()} threads"
+        ]
+        lines += [f"  {n:+8,}  {k} ({now[k]:,})" for n, k in grown if n > 0]
         with path.open("a") as out:
             out.write("\n".join(lines) + "\n")
 
 
 def traced(argv: list[str]) -> int:
-    """`planbot` (`bot.cli.main`) under tracemalloc, its growth written to a file."""
-    frames = int(os.environ.get("PLANBOT_SOAK_TRACE_FRAMES", "6"))
-    tracemalloc.start(frames)
+    """`planbot` (`bot.cli.main`) under tracemalloc (PLANBOT_SOAK_TRACEMALLOC=1) or counting
+    objects by type (=objects), its growth written to a file."""
     path = Path(os.environ.get("PLANBOT_SOAK_TRACE_FILE", DATA_DIR / "soak-tracemalloc.txt"))
     path.write_text("")
     every = float(os.environ.get("PLANBOT_SOAK_TRACE_SECONDS", "60"))
-    threading.Thread(target=_trace_loop, args=(path, every, frames), daemon=True).start()
+    if os.environ.get("PLANBOT_SOAK_TRACEMALLOC") == "objects":
+        threading.Thread(target=_count_loop, args=(path, every), daemon=True).start()
+    else:
+        frames = int(os.environ.get("PLANBOT_SOAK_TRACE_FRAMES", "1"))
+        tracemalloc.start(frames)
+        threading.Thread(target=_trace_loop, args=(path, every, frames), daemon=True).start()
     from bot.cli import main
 
     return main(argv)
