@@ -20,6 +20,7 @@ from bot.slack_client import build_web_client
 from handlers import register_listeners
 from handlers.context import PlanContext
 from jobs.canvases import CanvasRefresher
+from jobs.prompt_refresh import PromptRefresher
 
 log = logging.getLogger("planbot.requests")
 
@@ -51,6 +52,7 @@ def plan_context(
         escalation_users=frozenset(settings.escalation_users),
         canvases=settings.canvases,
         canvas_wanted=CanvasRefresher().wanted if settings.canvases else None,
+        prompt_wanted=PromptRefresher().wanted,
         **extra,
     )
 

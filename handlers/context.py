@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -38,6 +38,12 @@ class PlanContext:
     # Called after an answer is recorded, with the department's id: starts the debounced edit
     # of its canvas (jobs/canvases.py, wired by bot/app.py; handlers do not import jobs).
     canvas_wanted: Callable[[PlanContext, AsyncWebClient, int], None] | None = field(
+        default=None, compare=False
+    )
+    # Called after an answer marked its month's prompt wanted: wakes the refresher that edits
+    # prompts at Slack's pace (jobs/prompt_refresh.py, wired by bot/app.py). None: the
+    # scheduler's tick refreshes them.
+    prompt_wanted: Callable[[PlanContext, AsyncWebClient], Awaitable[None]] | None = field(
         default=None, compare=False
     )
     # Names, time zones and statuses of Slack users, kept for a while (one per running bot).
