@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import timedelta
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
