@@ -33,6 +33,7 @@ BENCHMARKS = (
     "fanout",
     "replies",
     "public",
+    "rush",
 )
 ALIASES = {"memory": ("startup", "digest"), "all": BENCHMARKS}
 
@@ -145,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         data.ensure_sqlite(data.LARGE)
     if "fanout" in wants:
         data.ensure_sqlite(data.fanout_workload(settings.fanout_departments))
+    if "rush" in wants:
+        data.ensure_sqlite(data.fanout_workload(100 if settings.quick else 1000))
 
     rows: list[Row] = []
     for name in selected:
@@ -165,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(
     name: str, settings: Settings, databases: dict[str, dict[str, str]], postgres: str | None
 ) -> list[Row]:
-    from bench import digest, fanout, latency, measures_api, public_pages, replies, served
+    from bench import digest, fanout, latency, measures_api, public_pages, replies, rush, served
 
     def guarded(database: str, job: Callable[[], list[Row]]) -> list[Row]:
         try:
@@ -195,6 +198,10 @@ def _run(
         rows += guarded("SQLite", lambda: asyncio.run(fanout.run_fanout(settings)))
     elif name == "replies":
         rows += guarded("—", lambda: replies.run_replies(settings))
+    elif name == "rush":
+        rows += guarded(
+            "—", lambda: asyncio.run(rush.run_rush(settings, postgres=postgres is None))
+        )
     elif name == "public":
         rows += guarded("SQLite", lambda: asyncio.run(public_pages.run_public_pages(settings)))
     elif name == "digest":
