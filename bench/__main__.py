@@ -147,7 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     if "fanout" in wants:
         data.ensure_sqlite(data.fanout_workload(settings.fanout_departments))
     if "rush" in wants:
-        data.ensure_sqlite(data.fanout_workload(100 if settings.quick else 1000))
+        rush_workload = data.fanout_workload(100 if settings.quick else 1000)
+        data.ensure_sqlite(rush_workload)
+        if not postgres_problem:
+            data.ensure_postgres(args.postgres_url, rush_workload)
 
     rows: list[Row] = []
     for name in selected:

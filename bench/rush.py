@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from bench.common import DATA_DIR, Row, Settings, mb, ms, percentile, say, status_kib
-from bench.data import Workload, fanout_workload, fresh_sqlite_copy
+from bench.data import Workload, _admin, fanout_workload, fresh_sqlite_copy, postgres_url
 from bench.served import Server
 from bot import slack_requests
 from bot.app import plan_context
@@ -97,25 +97,20 @@ async def run_rush(settings: Settings, *, postgres: bool) -> list[Row]:
     rows: list[Row] = []
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rush-", dir=DATA_DIR) as scratch:
-        runs: list[tuple[str, str, int]] = [
-            ("SQLite", fresh_sqlite_copy(workload, Path(scratch)), 1)
-        ]
-        if postgres:
-            for replicas in (1, 2):
-                runs.append(
-                    ("PostgreSQL", _postgres_copy(settings.postgres_url, workload), replicas)
-                )
-        for database, url, replicas in runs:
+        runs = [("SQLite", 1)] + ([("PostgreSQL", 1), ("PostgreSQL", 2)] if postgres else [])
+        for database, replicas in runs:  # each from the same data, fresh
+            if database == "SQLite":
+                url = fresh_sqlite_copy(workload, Path(scratch))
+            else:
+                url = _postgres_copy(settings.postgres_url, workload)
             rows.append(await _rush(settings, workload, database, url, replicas, Path(scratch)))
     return rows
 
 
 def _postgres_copy(base: str, workload: Workload) -> str:
-    """A fresh database made from the workload's (CREATE DATABASE … TEMPLATE): each run starts
-    from the same data."""
-    from bench.data import _admin, ensure_postgres
-
-    template = make_url(ensure_postgres(base, workload)).database
+    """A fresh database made from the workload's (made beforehand by `ensure_postgres`) with
+    CREATE DATABASE … TEMPLATE: each run starts from the same data."""
+    template = make_url(postgres_url(base, workload)).database
     name = f"{template}_rush"
     admin = _admin(base)
     try:

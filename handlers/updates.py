@@ -226,9 +226,11 @@ async def record_and_refresh(
                 await record_measures(ctx, session, state, actuals, author=author, source=source)
     if not first:
         log.info("answered a repeated %s without recording it", once.split(":")[0])
-    await answer()
-    if first and (entries or actuals):
-        await refresh_prompt(ctx, client, state.key, state.period)
+    try:
+        await answer()
+    finally:  # the prompt follows the stored answer even if telling the person failed
+        if first and (entries or actuals):
+            await refresh_prompt(ctx, client, state.key, state.period)
     return first
 
 

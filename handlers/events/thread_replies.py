@@ -169,6 +169,9 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
         answer = await _record(ctx, state, reply, reading, event_id, numbers)
         if answer is None:
             return
+        changed = answer.recorded or answer.restored or answer.measures
+        if changed:  # asked first: the prompt follows even if the thread answer fails
+            await refresh_prompt(ctx, client, state.key, state.period)
         message = (
             render_reply_answer(answer)
             if reading.is_update or answer.restored or numbers.lines or numbers.unreadable
@@ -180,8 +183,7 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
             text=message.text,
             blocks=message.blocks,
         )
-        if answer.recorded or answer.restored or answer.measures:
-            await refresh_prompt(ctx, client, state.key, state.period)
+        if changed:
             await _tick_the_reply(ctx, client, reply)
 
 
