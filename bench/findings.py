@@ -99,10 +99,11 @@ and the Dockerfile). **Remaining, if it misses again:** import only the one coun
 `models/calendar.py` and build the calendar once, not once to validate and again to use."""
 
 _FANOUT = """\
-**Cause to check first:** `jobs/pacing.py: Pacer` paces at `POSTS_PER_SECOND` = 45/s
-(`handlers/messages/limits.py`), so N prompts take at least N / 45 s: 22.2 s for 1,000 against
-the 20 s bound (1.11 ×), which leaves 14 % for everything else. A 429 that still happens is
-waited out whole (Retry-After ≥ 1 s) by `bot/slack_client.py: RetryAfterHandler`."""
+**Cause to check first:** the fan-out (`jobs/delivery.py`, the pace shared through
+`models/pace.py`) posts at `POSTS_PER_SECOND` = 48/s (`handlers/messages/limits.py`), so N
+prompts take at least N / 48 s: 20.8 s for 1,000 against the 20 s bound (1.04 ×), which leaves
+1 % for everything else. A 429 that still happens is waited out whole (Retry-After ≥ 1 s) and
+widens every replica's gap."""
 
 FINDINGS: dict[str, str] = {
     "latency-goal-large": _GOAL_LARGE,

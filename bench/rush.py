@@ -312,9 +312,14 @@ async def _rush(
         and peak <= RSS_TARGET_MIB * 1024
     )
     counts = Counter(s.kind.split()[0] for s in outcome.sent)
+    by_kind = {
+        kind: percentile([s.seconds for s in outcome.sent if s.kind.split()[0] == kind], 95)
+        for kind in counts
+    }
+    kinds = ", ".join(f"{kind} {ms(p)}" for kind, p in sorted(by_kind.items()))
     say(
         f"  {once.text}; acks p50 {ms(statistics.median(acks))} p95 {ms(p95)} "
-        f"max {ms(max(acks))}, {failed} failed; 429s {dict(limited) or 0}; "
+        f"max {ms(max(acks))} (p95 by kind: {kinds}), {failed} failed; 429s {dict(limited) or 0}; "
         f"prompts current {current}/{compared}, drained in {drain_seconds:.0f} s; "
         f"chat.update ≤ {window}/min; peak {mb(peak)}"
     )
@@ -325,7 +330,7 @@ async def _rush(
         f"replies in {RUSH_SECONDS:.0f} s (sent in {sent_in:.0f} s), 1 in 20 redelivered; "
         "Slack's limits enforced",
         label,
-        f"{once.text}; acks p50 {ms(statistics.median(acks))}, p95 {ms(p95)}, max "
+        f"{once.text}; acks p50 {ms(statistics.median(acks))}, p95 {ms(p95)} ({kinds}), max "
         f"{ms(max(acks))} ({failed} not 200); 429s: {_limited(limited)}; prompts: "
         f"{current:,} of {compared:,} show their latest state, all refreshed "
         f"{drain_seconds / 60:.1f} min after the rush began, at most {window} `chat.update` "
@@ -341,6 +346,7 @@ async def _rush(
             "ack_p50": statistics.median(acks),
             "ack_p95": p95,
             "ack_max": max(acks),
+            "ack_p95_by_kind": by_kind,
             "failed": failed,
             "rate_limited": dict(limited),
             "prompts_current": current,

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from handlers.messages.limits import POSTS_PER_SECOND
 from handlers.people import PeopleNames
 from models.calendar import Calendar
 from models.periods import open_period
@@ -28,7 +29,7 @@ class PlanContext:
     calendar: Calendar = field(default_factory=Calendar)
     now: Callable[[], datetime] = field(default=_utcnow)
     claim_lease: timedelta = timedelta(seconds=60)  # see Settings.claim_lease_seconds
-    posts_per_second: float = 45.0  # the fan-outs' starting pace for the workspace
+    posts_per_second: float = POSTS_PER_SECOND  # the fan-outs' starting pace for the workspace
     fiscal_year_start: int = 7  # the month a fiscal year starts (measures' yearly targets)
     reason_required: bool = True  # At risk and Off track need a note (issue 16)
     public_url: str | None = None  # where residents read the published plan (issue 17)

@@ -211,6 +211,7 @@ async def record_and_refresh(
     answer: Callable[[], Awaitable[None]],
     once: str,
     actuals: Sequence[ActualRow] = (),
+    same_as: str | None = None,
 ) -> bool:
     """What every surface does with an answer: record it, then `answer` the person (it is
     stored by then), then show it on the month's prompt. `once` names the interaction (a
@@ -221,6 +222,10 @@ async def record_and_refresh(
     if entries or actuals:  # an answer that records nothing writes nothing, not even that it came
         async with session_scope(ctx.engine) as session:
             first = await first_delivery(session, once)
+            # An answer identical to one being recorded at this moment (`same_as`: a double
+            # click handled at once by two workers) is the same answer: the database decides.
+            if first and same_as is not None:
+                first = await first_delivery(session, same_as)
             if first:
                 await record_reported(ctx, session, state, entries, author=author, source=source)
                 await record_measures(ctx, session, state, actuals, author=author, source=source)
