@@ -137,8 +137,17 @@ async def _post_prompts(url: str, slack: SlackStandin, secret: str) -> tuple[str
         ctx = plan_context(settings, engine)
         period = ctx.open_period()
         client = build_web_client("xoxb-bench-rush", slack.base_url)
-        run = await post_monthly_prompts(ctx, client, period)
-        if run.failed:
+        for attempt in range(3):  # as the scheduler's next tick would, after a failed run
+            try:
+                run = await post_monthly_prompts(ctx, client, period)
+            except sa.exc.OperationalError as exc:
+                say(f"  the fan-out stopped ({str(exc.orig)[:60]}); running it again")
+                if attempt == 2:
+                    raise
+                continue
+            if not run.failed:
+                break
+        else:
             raise RuntimeError(f"prompts not posted: {run.failed[:3]}")
     finally:
         await engine.dispose()

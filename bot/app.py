@@ -20,6 +20,7 @@ from bot.slack_client import build_web_client
 from handlers import register_listeners
 from handlers.context import PlanContext
 from jobs.canvases import CanvasRefresher
+from jobs.pacing import Pacer
 from jobs.prompt_refresh import PromptRefresher
 
 log = logging.getLogger("planbot.requests")
@@ -53,6 +54,7 @@ def plan_context(
         canvases=settings.canvases,
         canvas_wanted=CanvasRefresher().wanted if settings.canvases else None,
         prompt_wanted=PromptRefresher().wanted,
+        wait_to_post=Pacer().wait,
         **extra,
     )
 

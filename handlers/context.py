@@ -47,6 +47,11 @@ class PlanContext:
     prompt_wanted: Callable[[PlanContext, AsyncWebClient], Awaitable[None]] | None = field(
         default=None, compare=False
     )
+    # Awaited before a post in a thread (the answer to a thread reply): returns when posting
+    # keeps within Slack's one message a second per channel, so that a burst of replies in a
+    # channel every department shares is answered in turn rather than in a storm of 429s
+    # (jobs/pacing.py `Pacer.wait`, one per running bot; None: no waiting).
+    wait_to_post: Callable[[str], Awaitable[None]] | None = field(default=None, compare=False)
     # Names, time zones and statuses of Slack users, kept for a while (one per running bot).
     people: PeopleNames = field(default_factory=PeopleNames, compare=False)
 

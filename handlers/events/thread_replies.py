@@ -177,6 +177,8 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
             if reading.is_update or answer.restored or numbers.lines or numbers.unreadable
             else render_not_an_update(state.key, state.period)
         )
+        if ctx.wait_to_post is not None:
+            await ctx.wait_to_post(reply.channel)
         await client.chat_postMessage(
             channel=reply.channel,
             thread_ts=reply.thread_ts,

@@ -201,3 +201,18 @@ async def test_a_deleted_prompt_is_given_up_not_retried(
     async with session_scope(ws.engine) as session:
         count = (await session.exec(sa.select(sa.func.count()).select_from(PromptRefresh))).one()
     assert count[0] == 1
+
+
+async def test_a_burst_of_replies_in_a_shared_channel_is_answered_in_turn(
+    city: tuple[Workspace, dict[str, str]],
+) -> None:
+    """Every department's prompt is in one channel; four leads reply within a moment. Slack
+    takes about one post a second in a channel: each reply is answered in its thread, in turn,
+    and none draws a 429 (which, retried together, used to cost a thread its answer)."""
+    ws, prompts = city
+    for n, (key, ts) in enumerate(prompts.items(), start=1):
+        await reply(ws, ts, n, "1 on track", LEADS[key])
+    for ts in prompts.values():
+        await thread_posts(ws, ts, 1)
+    assert ws.slack.count_rate_limited("chat.postMessage") == 0
+    assert ws.slack.count_rate_limited() == 0
