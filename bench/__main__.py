@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import data
+from bench import data, rush
 from bench.common import BENCH_DIR, DEFAULT_POSTGRES_URL, Row, Settings, say
 from bench.report import Machine, command_line, load_average, rewrite, show, write
 
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     if "fanout" in wants:
         data.ensure_sqlite(data.fanout_workload(settings.fanout_departments))
     if "rush" in wants:
-        rush_workload = data.fanout_workload(100 if settings.quick else 1000)
+        rush_workload = data.fanout_workload(rush.rush_departments(settings))
         data.ensure_sqlite(rush_workload)
         if not postgres_problem:
             data.ensure_postgres(args.postgres_url, rush_workload)
@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(
     name: str, settings: Settings, databases: dict[str, dict[str, str]], postgres: str | None
 ) -> list[Row]:
-    from bench import digest, fanout, latency, measures_api, public_pages, replies, rush, served
+    from bench import digest, fanout, latency, measures_api, public_pages, replies, served
 
     def guarded(database: str, job: Callable[[], list[Row]]) -> list[Row]:
         try:

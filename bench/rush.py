@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import os
 import random
 import re
 import statistics
@@ -54,6 +55,11 @@ from models.db import create_engine, sync_url
 from models.status import Status
 
 RUSH_SECONDS = 60.0
+# Knobs for trying things (not for the table): PLANBOT_BENCH_RUSH_DATABASES=SQLitex1 (or
+# PostgreSQLx1, PostgreSQLx2, comma-separated) runs only those; PLANBOT_BENCH_RUSH_DRAIN_MINUTES=0
+# stops after the minute and its answers.
+DATABASES = os.environ.get("PLANBOT_BENCH_RUSH_DATABASES", "")
+DRAIN_MINUTES = float(os.environ.get("PLANBOT_BENCH_RUSH_DRAIN_MINUTES", "40"))
 ACK_P95_TARGET = 0.300
 ACK_LIMIT = 3.0
 RSS_TARGET_MIB = 400
@@ -92,12 +98,13 @@ class Outcome:
 
 
 async def run_rush(settings: Settings, *, postgres: bool) -> list[Row]:
-    size = 100 if settings.quick else 1000
-    workload = fanout_workload(size)
+    workload = fanout_workload(rush_departments(settings))
     rows: list[Row] = []
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rush-", dir=DATA_DIR) as scratch:
         runs = [("SQLite", 1)] + ([("PostgreSQL", 1), ("PostgreSQL", 2)] if postgres else [])
+        if DATABASES:
+            runs = [r for r in runs if f"{r[0]}x{r[1]}" in DATABASES.split(",")]
         for database, replicas in runs:  # each from the same data, fresh
             if database == "SQLite":
                 url = fresh_sqlite_copy(workload, Path(scratch))
@@ -120,6 +127,10 @@ def _postgres_copy(base: str, workload: Workload) -> str:
     finally:
         admin.dispose()
     return make_url(base).set(database=name).render_as_string(hide_password=False)
+
+
+def rush_departments(settings: Settings) -> int:
+    return 100 if settings.quick else 1000
 
 
 async def _post_prompts(url: str, slack: SlackStandin, secret: str) -> tuple[str, list[Department]]:
@@ -426,7 +437,7 @@ async def _drain(url: str, settings: Settings, started: float) -> tuple[bool, fl
     after the rush began). The full run waits as long as Slack's pace needs (a thousand
     prompts at 45 a minute: about 23 minutes)."""
     engine = sa.create_engine(sync_url(url), poolclass=sa.NullPool)
-    most = 40 * 60.0
+    most = DRAIN_MINUTES * 60.0
     try:
         while time.monotonic() - started < most:
             with engine.connect() as conn:
