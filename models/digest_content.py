@@ -4,7 +4,7 @@ needs attention, who is missing. Plain results; the Block Kit is built in handle
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -86,6 +86,11 @@ class MeasureDigest:
             for p in due_periods(view.rule.frequency, self.periods, self.start_month)
             if p in view.values
         ]
+
+    def shown(self, most: int) -> MeasureDigest:
+        """The same with only the first `most` measures needing attention: what a chart of
+        them needs (the count listed is the caller's to keep)."""
+        return replace(self, attention=self.attention[:most])
 
 
 NO_MEASURES = MeasureDigest(0, [], [])
@@ -242,9 +247,17 @@ async def digest_figures(
     the measures that got worse; the fiscal year starts in `start_month`."""
     parse_period(period)
     goals = await goals_overview(session, plan_id, period)
-    trend = await _trend(session, plan_id, recent_periods(period, TREND_PERIODS))
+    trend = await status_trend(session, plan_id, period)
     measures = await measure_digest(session, plan_id, period, since=since, start_month=start_month)
     return DigestFigures(goals, trend, measures)
+
+
+async def status_trend(
+    session: AsyncSession, plan_id: int, period: str
+) -> list[tuple[str, StatusCounts]]:
+    """The trend the digest draws: the last TREND_PERIODS periods up to `period`, oldest
+    first, each with every initiative's status at its end. Two statements."""
+    return await _trend(session, plan_id, recent_periods(period, TREND_PERIODS))
 
 
 async def digest_content(
