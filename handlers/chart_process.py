@@ -33,7 +33,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 MAX_MEASURE_PANELS = 6  # the measures' chart: two rows of three stay readable in Slack
-IDLE_SECONDS = 600.0
+IDLE_SECONDS = 300.0
 
 # The parts of the charts, by the function of `handlers.messages.chart` that draws each.
 PARTS = {"by_goal": "by_goal_part", "trend": "trend_part", "measures": "measures_part"}
@@ -121,18 +121,27 @@ class ChartProcess:
         self._ready: concurrent.futures.Future[int] | None = None
         self._drawing = 0
         self._idle: threading.Timer | None = None
+        self._kept = False
 
-    def start(self) -> None:
-        """Start the process in the background unless it runs already; returns at once."""
+    def start(self, *, keep: bool = False) -> None:
+        """Start the process in the background unless it runs already; returns at once. A
+        process started to be kept runs until `close`; otherwise it stops when idle."""
         with self._lock:
             self._disarm()
+            self._kept = self._kept or keep
             if self._executor is None:
                 self._executor = concurrent.futures.ProcessPoolExecutor(
                     max_workers=1,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_prepare,
                 )
-                self._ready = self._executor.submit(_ready)
+                self._ready = ready = self._executor.submit(_ready)
+                # Idle from the moment it is ready to draw.
+                ready.add_done_callback(lambda _: self._ready_to_draw(ready))
+
+    def _ready_to_draw(self, ready: concurrent.futures.Future[int]) -> None:
+        with self._lock:
+            if self._ready is ready and self._drawing == 0:
                 self._arm()
 
     @property
@@ -181,6 +190,7 @@ class ChartProcess:
         """Stop the process (waiting for it to exit); the next `start` makes a new one."""
         with self._lock:
             self._disarm()
+            self._kept = False
             executor, self._executor, self._ready = self._executor, None, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
@@ -194,6 +204,8 @@ class ChartProcess:
     def _arm(self) -> None:
         """Under the lock: close the process once it has been idle for `idle_seconds`."""
         self._disarm()
+        if self._kept:
+            return
         self._idle = threading.Timer(self.idle_seconds, self._close_when_idle)
         self._idle.daemon = True
         self._idle.start()
