@@ -6,15 +6,20 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.commands.fresh import FreshReads
 from handlers.commands.parse import (
     CommandError,
     PlanCommand,
@@ -102,7 +107,7 @@ from models.queries import (
     owners_overview,
     response_rate,
 )
-from models.tables import ContactRole, Goal
+from models.tables import ContactRole, Goal, Plan
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +133,9 @@ class Answer:
     message: Message
     shareable: bool = False
     named: tuple[str, ...] = ()  # the Slack users the answer names, in order of appearance
+    # Its replies by the command as typed (the Share button carries it), kept while a cached
+    # answer is reused: building the button each time cost as much as the rest of the answer.
+    replies: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass
@@ -179,11 +187,18 @@ class SubCommand:
 
 class AnswerCache:
     """Private answers by the plan's revision: every write bumps it, so an answer is reused
-    only while nothing it shows can have changed (in this process or any other)."""
+    only while nothing it shows can have changed (in this process or any other). The revision
+    is read afresh for every request (`revision`), by reads shared among the requests that ask
+    at once (handlers/commands/fresh.py)."""
 
-    def __init__(self, size: int = 512) -> None:
+    def __init__(self, engine: AsyncEngine, size: int = 512) -> None:
         self.size = size
         self._answers: OrderedDict[tuple[object, ...], Answer] = OrderedDict()
+        self.revisions = FreshReads(partial(_active_revision, engine))
+
+    async def revision(self) -> tuple[int, int] | None:
+        """The active plan's id and revision, read after this call began; None without a plan."""
+        return await self.revisions.get()
 
     def get(self, key: tuple[object, ...]) -> Answer | None:
         answer = self._answers.get(key)
@@ -197,6 +212,15 @@ class AnswerCache:
         while len(self._answers) > self.size:
             self._answers.popitem(last=False)
 
+
+async def _active_revision(engine: AsyncEngine) -> tuple[int, int] | None:
+    """The active plan's id and revision: one row, on a connection (no session)."""
+    async with engine.connect() as conn:
+        row = (await conn.execute(_ACTIVE_REVISION)).first()
+    return None if row is None else (int(row[0]), int(row[1]))
+
+
+_ACTIVE_REVISION = sa.select(col(Plan.id), col(Plan.revision)).where(col(Plan.active)).limit(1)
 
 NO_PLAN = "No plan is loaded yet: an admin runs `planbot plan load`."
 
@@ -649,28 +673,33 @@ async def _answer(
     if sub.admins_only and not ctx.is_admin(user_id):
         return Answer(render_error(sub.admins_only)), None
     period = ctx.open_period()
+    # Admins' view of `missing` shows undelivered prompts, which do not move the revision.
+    admin_missing = command.verb is Verb.MISSING and ctx.is_admin(user_id)
+    caching = cache is not None and sub.cacheable and people is mention and not admin_missing
+
+    def key_at(plan_id: int, revision: int) -> tuple[object, ...]:
+        words = normalise(command.words)
+        admin = ctx.is_admin(user_id)
+        return (plan_id, revision, period, command.verb, words, command.number, admin)
+
+    if caching:
+        assert cache is not None
+        # The cached path: the revision, read after this request arrived, and nothing else.
+        current = await cache.revision()
+        if current is not None:
+            cached = cache.get(key_at(*current))
+            if cached is not None:
+                return cached, None
+    key: tuple[object, ...] | None = None
     async with session_scope(ctx.engine) as session:
         try:
             plan = await active_plan(session)
         except NoActivePlan:
             return Answer(render_error(NO_PLAN)), None
         assert plan.id is not None
-        key: tuple[object, ...] | None = None
-        # Admins' view of `missing` shows undelivered prompts, which do not move the revision.
-        admin_missing = command.verb is Verb.MISSING and ctx.is_admin(user_id)
-        if cache is not None and sub.cacheable and people is mention and not admin_missing:
-            key = (
-                plan.id,
-                plan.revision,
-                period,
-                command.verb,
-                normalise(command.words),
-                command.number,
-                ctx.is_admin(user_id),
-            )
-            cached = cache.get(key)
-            if cached is not None:
-                return cached, None
+        if caching:
+            # The answer is computed at this revision or later: kept under this one.
+            key = key_at(plan.id, plan.revision)
         shown = await sub.query(Query(ctx, session, plan.id, command, user_id, period))
     noting, named = _naming(people)
     answer = Answer(shown.render(noting), sub.shareable and shown.shareable, tuple(named))
@@ -709,11 +738,21 @@ async def share_plan_command(
     return shared_by(shown.render(people), people(user_id))
 
 
+REPLIES_KEPT = 8  # an answer's replies kept (by the command as typed: "fire", "Fire ", …)
+
+
 def reply(answer: Answer, command_text: str) -> dict[str, Any]:
+    """The acknowledgement's body (the caller must not change it: it may be reused)."""
+    made = answer.replies.get(command_text)
+    if made is not None:
+        return made
     message = answer.message
     if answer.shareable:
         message = with_share_button(message, command_text)
-    return {"response_type": "ephemeral", "text": message.text, "blocks": message.blocks}
+    made = {"response_type": "ephemeral", "text": message.text, "blocks": message.blocks}
+    if len(answer.replies) < REPLIES_KEPT:
+        answer.replies[command_text] = made
+    return made
 
 
 FAILED = Answer(
@@ -801,7 +840,7 @@ async def _digest_preview(ctx: PlanContext, client: AsyncWebClient, names: Peopl
 
 
 def register(app: AsyncApp, ctx: PlanContext, names: PeopleNames) -> None:
-    cache = AnswerCache()
+    cache = AnswerCache(ctx.engine)
 
     @app.command("/plan")
     async def plan_command(
