@@ -8,18 +8,14 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
-from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.commands.fresh import FreshReads
 from handlers.commands.parse import (
     CommandError,
     PlanCommand,
@@ -28,6 +24,7 @@ from handlers.commands.parse import (
     read_away,
     read_person,
 )
+from handlers.commands.revision import PlanRevisions, Revision
 from handlers.context import PlanContext
 from handlers.digest_build import digest_for
 from handlers.messages.answers import (
@@ -107,7 +104,7 @@ from models.queries import (
     owners_overview,
     response_rate,
 )
-from models.tables import ContactRole, Goal, Plan
+from models.tables import ContactRole, Goal
 
 log = logging.getLogger(__name__)
 
@@ -188,17 +185,16 @@ class SubCommand:
 class AnswerCache:
     """Private answers by the plan's revision: every write bumps it, so an answer is reused
     only while nothing it shows can have changed (in this process or any other). The revision
-    is read afresh for every request (`revision`), by reads shared among the requests that ask
-    at once (handlers/commands/fresh.py)."""
+    is read afresh for every request (`revision`, cheaply: handlers/commands/revision.py)."""
 
     def __init__(self, engine: AsyncEngine, size: int = 512) -> None:
         self.size = size
         self._answers: OrderedDict[tuple[object, ...], Answer] = OrderedDict()
-        self.revisions = FreshReads(partial(_active_revision, engine))
+        self.revisions = PlanRevisions(engine)
 
-    async def revision(self) -> tuple[int, int] | None:
+    async def revision(self) -> Revision | None:
         """The active plan's id and revision, read after this call began; None without a plan."""
-        return await self.revisions.get()
+        return await self.revisions.current()
 
     def get(self, key: tuple[object, ...]) -> Answer | None:
         answer = self._answers.get(key)
@@ -212,15 +208,6 @@ class AnswerCache:
         while len(self._answers) > self.size:
             self._answers.popitem(last=False)
 
-
-async def _active_revision(engine: AsyncEngine) -> tuple[int, int] | None:
-    """The active plan's id and revision: one row, on a connection (no session)."""
-    async with engine.connect() as conn:
-        row = (await conn.execute(_ACTIVE_REVISION)).first()
-    return None if row is None else (int(row[0]), int(row[1]))
-
-
-_ACTIVE_REVISION = sa.select(col(Plan.id), col(Plan.revision)).where(col(Plan.active)).limit(1)
 
 NO_PLAN = "No plan is loaded yet: an admin runs `planbot plan load`."
 
