@@ -12,6 +12,7 @@ process is ended on the way out.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import secrets
 import signal
@@ -116,6 +117,12 @@ class Server:
             user_id="U0BENCHUSER",
             response_url="http://127.0.0.1:9/unused",
         )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process (all its threads) has used, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _workdir() -> tempfile.TemporaryDirectory[str]:
@@ -315,6 +322,7 @@ async def _throughput(settings: Settings, workdir: Path) -> list[Row]:
                 loads.append(load_average())
                 order = kinds if n % 2 == 0 else kinds[::-1]
                 for kind in order:
+                    cpu = cpu_seconds(processes[kind].pid)
                     result = await _load(
                         servers[kind],
                         seconds,
@@ -322,12 +330,15 @@ async def _throughput(settings: Settings, workdir: Path) -> list[Row]:
                         settings.throughput_max_requests,
                         expect_blocks=kind == "planbot",
                     )
+                    cpu = cpu_seconds(processes[kind].pid) - cpu
+                    result["cpu_per_request"] = cpu / max(result["requests"], 1)
                     per_round[kind].append(result)
                 p, b = per_round["planbot"][-1], per_round["bare"][-1]
                 say(
                     f"  round {n + 1}/{rounds} (load {loads[-1]}): planbot {p['rps']:.0f} req/s "
-                    f"p95 {ms(p['p95'])}; bare Bolt {b['rps']:.0f} req/s p95 {ms(b['p95'])}; "
-                    f"ratio {p['rps'] / b['rps']:.2f}"
+                    f"p95 {ms(p['p95'])}, {p['cpu_per_request'] * 1e6:.0f} µs CPU/request; bare "
+                    f"Bolt {b['rps']:.0f} req/s p95 {ms(b['p95'])}, "
+                    f"{b['cpu_per_request'] * 1e6:.0f} µs; ratio {p['rps'] / b['rps']:.2f}"
                 )
             vmrss = {kind: status_kib(processes[kind].pid, "VmRSS") for kind in kinds}
         if settings.profile:
@@ -352,11 +363,13 @@ async def _throughput(settings: Settings, workdir: Path) -> list[Row]:
             "p95": statistics.median(r["p95"] for r in per_round[kind]),
             "p50": statistics.median(r["p50"] for r in per_round[kind]),
             "bad": sum(r["bad"] for r in per_round[kind]),
+            "cpu_per_request": statistics.median(r["cpu_per_request"] for r in per_round[kind]),
             "vmrss_after_kib": vmrss[kind],
         }
         for kind in kinds
     }
     planbot, bare = results["planbot"], results["bare"]
+    cpu_ratio = bare["cpu_per_request"] / planbot["cpu_per_request"]
     workload = (
         f"Hartford; {workers} concurrent senders; {rounds} interleaved rounds of "
         f"{seconds:.0f} s per server (load {loads[0]} … {loads[-1]})"
@@ -368,10 +381,20 @@ async def _throughput(settings: Settings, workdir: Path) -> list[Row]:
             "SQLite",
             f"**{ratio:.2f}** (median of rounds; {min(ratios):.2f}–{max(ratios):.2f}) — planbot "
             f"{planbot['rps']:.0f} req/s (p95 {ms(planbot['p95'])}), bare Bolt "
-            f"{bare['rps']:.0f} req/s (p95 {ms(bare['p95'])}), medians",
+            f"{bare['rps']:.0f} req/s (p95 {ms(bare['p95'])}), medians; the server's CPU per "
+            f"request {planbot['cpu_per_request'] * 1e6:.0f} µs vs "
+            f"{bare['cpu_per_request'] * 1e6:.0f} µs (bare ÷ planbot {cpu_ratio:.2f}, "
+            "steadier than req/s on a busy machine)",
             f"≥ {RATIO_TARGET}",
             ratio >= RATIO_TARGET and planbot["bad"] == 0 and bare["bad"] == 0,
-            {**results, "ratio": ratio, "ratios": ratios, "loads": loads, "finding": "throughput"},
+            {
+                **results,
+                "ratio": ratio,
+                "ratios": ratios,
+                "cpu_ratio": cpu_ratio,
+                "loads": loads,
+                "finding": "throughput",
+            },
         ),
         Row(
             "Memory of the served process after the throughput run (VmRSS)",
