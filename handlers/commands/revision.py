@@ -50,6 +50,10 @@ def sqlite_file(engine: AsyncEngine) -> str | None:
     return url.database
 
 
+class WouldWait(Exception):
+    """The revision cannot be read without waiting (not a SQLite file, or SQLite is busy)."""
+
+
 class PlanRevisions:
     """`await revisions.current()`: the active plan's (id, revision), read after the call
     began; None when no plan is loaded."""
@@ -60,6 +64,13 @@ class PlanRevisions:
         self._sqlite: sqlite3.Connection | None = None
 
     async def current(self) -> Revision | None:
+        try:
+            return self.current_now()
+        except WouldWait:
+            return await self.shared.get()
+
+    def current_now(self) -> Revision | None:
+        """The same, read now without waiting (a SQLite file); WouldWait where it cannot be."""
         if self._file is not None:
             try:
                 return self._read_sqlite(self._file)
@@ -67,7 +78,7 @@ class PlanRevisions:
                 # Busy (a checkpoint, a writer outside WAL mode) or gone: the engine's way.
                 log.debug("revision read on SQLite's own connection: %s", error)
                 self._close()
-        return await self.shared.get()
+        raise WouldWait
 
     def _read_sqlite(self, file: str) -> Revision | None:
         if self._sqlite is None:
