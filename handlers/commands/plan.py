@@ -131,7 +131,7 @@ class Answer:
     shareable: bool = False
     named: tuple[str, ...] = ()  # the Slack users the answer names, in order of appearance
     # Its replies by the command as typed (the Share button carries it), kept while a cached
-    # answer is reused: building the button each time cost as much as the rest of the answer.
+    # answer is reused: building the button with slack_sdk's classes was ≈ 3 % of its CPU.
     replies: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
 
 
