@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import data
+from bench import data, rush
 from bench.common import BENCH_DIR, DEFAULT_POSTGRES_URL, Row, Settings, say
 from bench.report import Machine, command_line, load_average, rewrite, show, write
 
@@ -34,6 +34,7 @@ BENCHMARKS = (
     "fanout",
     "replies",
     "public",
+    "rush",
     "soak",
 )
 ALIASES = {"memory": ("startup", "digest"), "all": BENCHMARKS}
@@ -157,6 +158,11 @@ def main(argv: list[str] | None = None) -> int:
         data.ensure_sqlite(data.LARGE)
     if "fanout" in wants:
         data.ensure_sqlite(data.fanout_workload(settings.fanout_departments))
+    if "rush" in wants:
+        rush_workload = data.fanout_workload(rush.rush_departments(settings))
+        data.ensure_sqlite(rush_workload)
+        if not postgres_problem:
+            data.ensure_postgres(args.postgres_url, rush_workload)
 
     rows: list[Row] = []
     for name in selected:
@@ -211,6 +217,10 @@ def _run(
         rows += guarded("SQLite", lambda: asyncio.run(fanout.run_fanout(settings)))
     elif name == "replies":
         rows += guarded("—", lambda: replies.run_replies(settings))
+    elif name == "rush":
+        rows += guarded(
+            "—", lambda: asyncio.run(rush.run_rush(settings, postgres=postgres is None))
+        )
     elif name == "public":
         rows += guarded("SQLite", lambda: asyncio.run(public_pages.run_public_pages(settings)))
     elif name == "soak":

@@ -2,14 +2,17 @@
 
 A build is what the Monday job does before it posts: `digest_for(ctx, client, names,
 preview=False, charts=True)`: its queries, the owners' and authors' names, the Block Kit, and
-both charts, drawn in a worker thread while the rest is queried. Beside it, in the same run, the
-build without charts and the charts alone show what each part costs. It runs in a fresh child
-process (`python -m bench.digest URL`), so that the process's peak RSS (VmHWM) is the bot's own
-imports plus building the digest, and nothing the benchmark did before. The first build there
-looks up every name (users.list pages, on the loopback stand-in, which lists the departments'
-leads as the workspace's members); the timed ones after it find them cached, as the running bot
-does, and, as `planbot serve` does after start-up, what is loaded by then is frozen out of the
-garbage collector's way.
+the charts, drawn in the chart process (handlers/chart_process.py) while the rest is queried.
+Beside it, in the same run, the build without charts and the charts alone (sent to the chart
+process and back) show what each part costs. It runs in a fresh child process (`python -m
+bench.digest URL`), so that the process's peak RSS (VmHWM) is the bot's own imports plus
+building the digest, and nothing the benchmark did before; the chart process's own peak is
+reported beside it. As `planbot serve` does at start-up (with a digest channel), the child
+starts the chart process first; the first build waits until it is ready (the Monday digest comes
+long after start-up). The first build looks up every name (users.list pages, on the loopback
+stand-in, which lists the departments' leads as the workspace's members); the timed ones after
+it find them cached, as the running bot does, and, as `planbot serve` does after start-up, what
+is loaded by then is frozen out of the garbage collector's way.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Any
 from bench.common import REPO, Row, Settings, child_env, mb, ms, python, say
 from bench.profiling import profile_path, show
 
-TARGET_SECONDS = 1.0
+TARGET_SECONDS = 0.6  # issue 18: the p50, and the first build too
 TARGET_PEAK_MIB = 400
 
 
@@ -51,7 +54,7 @@ def run_digest(database: str, url: str, settings: Settings) -> list[Row]:
     say(
         f"  build p50 {ms(p50)} (apart: without charts {ms(result['content_p50'])}, charts "
         f"alone {ms(result['charts_p50'])}); first build {ms(result['first'])}; "
-        f"peak RSS {mb(result['vmhwm_kib'])}"
+        f"peak RSS {mb(result['vmhwm_kib'])} + chart process {mb(result['chart_vmhwm_kib'])}"
     )
     if profile is not None:
         show(profile)
@@ -63,8 +66,8 @@ def run_digest(database: str, url: str, settings: Settings) -> list[Row]:
         f"rest is queried; apart: without charts {ms(result['content_p50'])}, charts alone "
         f"{ms(result['charts_p50'])}; first build {ms(result['first'])} "
         f"(names: {result['listed']} users.list pages, {result['names']} users.info)",
-        f"≤ {TARGET_SECONDS:.0f} s",
-        result["max"] <= TARGET_SECONDS and result["first"] <= TARGET_SECONDS,
+        f"p50 and first ≤ {TARGET_SECONDS:g} s",
+        result["p50"] <= TARGET_SECONDS and result["first"] <= TARGET_SECONDS,
         {**result, "finding": "digest-time"},
     )
     memory_row = Row(
@@ -72,9 +75,11 @@ def run_digest(database: str, url: str, settings: Settings) -> list[Row]:
         "Large",
         database,
         f"{mb(result['vmhwm_kib'])} peak RSS (after imports {mb(result['rss_before_kib'])}); "
-        f"Python heap peak {result['tracemalloc_peak'] / 2**20:.0f} MB (tracemalloc)",
-        f"≤ {TARGET_PEAK_MIB} MB",
-        result["vmhwm_kib"] / 1024 <= TARGET_PEAK_MIB,
+        f"Python heap peak {result['tracemalloc_peak'] / 2**20:.0f} MB (tracemalloc); the "
+        f"chart process {mb(result['chart_vmhwm_kib'])} more (its peak RSS; ready "
+        f"{ms(result['chart_start'])} after it was started)",
+        f"≤ {TARGET_PEAK_MIB} MB (both)",
+        (result["vmhwm_kib"] + result["chart_vmhwm_kib"]) / 1024 <= TARGET_PEAK_MIB,
         {**result, "finding": "digest-memory"},
     )
     return [time_row, memory_row]
@@ -88,13 +93,16 @@ async def _probe(url: str, runs: int, profile: str) -> dict[str, Any]:
 
     from bench.common import status_kib
     from bench.latency import workspace
+    from handlers.chart_process import CHART_PROCESS, MAX_MEASURE_PANELS, ChartDrawing
     from handlers.digest_build import digest_for
-    from handlers.messages.chart import render_charts
     from handlers.people import PeopleNames
     from models.db import session_scope
     from models.digest_content import DigestFigures
     from models.tables import DepartmentOwner
 
+    # As `planbot serve` does at start-up: the chart process starts with the server.
+    started = time.perf_counter()
+    CHART_PROCESS.start(keep=True)
     async with workspace(url) as ws:
         client = ws.app.client
         names = PeopleNames()
@@ -121,11 +129,20 @@ async def _probe(url: str, runs: int, profile: str) -> dict[str, Any]:
             await digest_for(ws.ctx, client, names, preview=False)
             return time.perf_counter() - started
 
-        def charts_alone(figures: DigestFigures, period: str) -> float:
+        async def charts_alone(figures: DigestFigures, period: str) -> float:
             started = time.perf_counter()
-            render_charts(figures, period)
+            drawing = ChartDrawing(period)
+            drawing.draw("by_goal", figures.goals)
+            drawing.draw("trend", figures.trend)
+            measures = figures.measures
+            drawing.draw("measures", measures.shown(MAX_MEASURE_PANELS), len(measures.attention))
+            await drawing.charts()
             return time.perf_counter() - started
 
+        while CHART_PROCESS.pid is None:  # the Monday digest comes long after start-up
+            await asyncio.sleep(0.01)
+        chart_start = time.perf_counter() - started
+        chart_pid = CHART_PROCESS.pid
         gc.collect()
         rss_before = status_kib("self", "VmRSS")
         first, thread, figures, period = await build()
@@ -140,7 +157,7 @@ async def _probe(url: str, runs: int, profile: str) -> dict[str, Any]:
             took, _, _, _ = await build()
             totals.append(took)
             content_times.append(await without_charts())
-            chart_times.append(charts_alone(figures, period))
+            chart_times.append(await charts_alone(figures, period))
         vmhwm = status_kib("self", "VmHWM")
         tracemalloc.start()
         await build()
@@ -152,6 +169,9 @@ async def _probe(url: str, runs: int, profile: str) -> dict[str, Any]:
             await build()
             profiler.disable()
             profiler.dump_stats(profile)
+        chart_vmhwm = status_kib(chart_pid, "VmHWM")
+        assert CHART_PROCESS.pid == chart_pid, "the chart process was replaced"
+    await asyncio.to_thread(CHART_PROCESS.close)
     return {
         "n": runs,
         "first": first,
@@ -166,6 +186,8 @@ async def _probe(url: str, runs: int, profile: str) -> dict[str, Any]:
         "rss_before_kib": rss_before,
         "vmhwm_kib": vmhwm,
         "tracemalloc_peak": heap_peak,
+        "chart_vmhwm_kib": chart_vmhwm,
+        "chart_start": chart_start,
     }
 
 

@@ -64,24 +64,34 @@ year, plus the earlier months of a measure whose last figure is older); the actu
 plain tuples."""
 
 _THROUGHPUT = """\
-**Cause.** The bare Bolt app answers in ≈ 1.5–2 ms of server time (500–730 requests/s here);
-Plan Bot spends ≈ 14 ms more computing `/plan safety`, and for an answer this small (16
-initiatives) that is fixed cost per request, not data. Measured in process on Hartford/SQLite:
-`models/lookup.py: load_directory` 3.2–3.4 ms (2 statements; every goal and department loaded
-as ORM objects and every name and alias normalised, on every command); `models/queries.py:
-goal_summary` 8–9 ms, of which building the `initiative_rows()` statement and its cache key is
-1.7–1.9 ms (new `aliased()` selects on every call: `coercions.expect`, `_gen_cache_key`,
-`_setup_collections`, `_clone` lead the served process's profile after the idle poll and
-aiosqlite's `SimpleQueue.put_nowait`) and each statement ≈ 0.9 ms even for `SELECT 1` (aiosqlite
-hands every cursor call to its thread); `models/plans.py: active_plan` ≈ 1 ms; rendering the
-rest. The same request on PostgreSQL costs the same.
+**Where a cached answer's time goes** (issue 18, py-spy of the served process under load and
+cProfile in process, Hartford/SQLite): the request check (`bot/request_checks.py`: signature,
+shape; ≈ 8 % of the event loop's samples), the request log line (≈ 6 %), Bolt's own dispatch
+(as in the bare app), the answer's JSON (≈ 4 %) and the revision read (≈ 2 %). Before issue 18
+the revision was read through an ORM session on a pooled aiosqlite connection, ≈ 300 µs of CPU
+(thread hand-offs) and, with 16 senders, pool overflow connections opened and closed on every
+request (a thread and the PRAGMAs each): ≈ 3.6 ms of CPU per request against bare Bolt's 0.7.
 
-**Done since:** the answer cache (`handlers/commands/plan.py: AnswerCache`, keyed by the
-query, the period, the caller's admin flag and the plan's revision, which every write bumps);
-the latency benchmark measures both cache hits and answers computed afresh. **Remaining, if it
-misses again:** cache the `Directory` and the active plan by the same revision, and fold
-`goal_summary`'s owners and reported-departments queries into the main one. Bolt's listener
-runner checks for the acknowledgement every 10 ms, a floor both apps share."""
+**Done since** (docs/performance.md, "Issue 18"): the revision read on SQLite on a connection
+of its own (≈ 5 µs), shared reads started after each request on PostgreSQL; no session on the
+cached path; the reply with its Share button kept with the answer; Bolt takes the body our
+check parsed; log lines skip the redaction expressions when nothing secret-shaped is in them;
+our middlewares called directly by Bolt; a cached answer acknowledged without a task or timer.
+**Remaining, if it misses again:** the request log line (formatting and a write per request),
+the shape check, the answer's JSON serialised by Bolt on every ack. Bolt's listener runner
+checks for the acknowledgement every 10 ms, a floor both apps share."""
+
+_LATENCY_HARTFORD = """\
+**Cause** (issue 18: cProfile of 50 answers each computed afresh, `--profile`, Hartford/SQLite,
+2026-12-04). A cached answer is ≈ 1.0× the bare Bolt ack; one computed afresh is ≈ 2× it at the
+p50 because it runs about a dozen statements, each ≈ 0.3 ms of CPU through aiosqlite's thread
+and SQLAlchemy building the statement and its cache key (`_gen_cache_key`, `coercions.expect`
+lead the own-time list after the idle poll): in `handlers/commands/plan.py: _lookup`,
+`models/queries.py: goal_summary` / `department_summary` (the largest share), the measures
+board (`measure_board`), `models/lookup.py: load_directory` (≈ 15 % of the answer),
+`models/plans.py: active_plan`, `models/help.py: unresolved`. **Proposed:** the `Directory`
+cached by the plan's revision (it changes only with the plan), and the statements built once
+(lambda statements or module-level selects) rather than per call."""
 
 _STARTUP = """\
 **Cause.** On this machine `PYTHONDONTWRITEBYTECODE=1` is set and `.venv` holds no compiled
@@ -99,16 +109,17 @@ and the Dockerfile). **Remaining, if it misses again:** import only the one coun
 `models/calendar.py` and build the calendar once, not once to validate and again to use."""
 
 _FANOUT = """\
-**Cause to check first:** `jobs/pacing.py: Pacer` paces at `POSTS_PER_SECOND` = 45/s
-(`handlers/messages/limits.py`), so N prompts take at least N / 45 s: 22.2 s for 1,000 against
-the 20 s bound (1.11 ×), which leaves 14 % for everything else. A 429 that still happens is
-waited out whole (Retry-After ≥ 1 s) by `bot/slack_client.py: RetryAfterHandler`."""
+**Cause to check first:** the fan-out (`jobs/delivery.py`, the pace shared through
+`models/pace.py`) posts at `POSTS_PER_SECOND` = 48/s (`handlers/messages/limits.py`), so N
+prompts take at least N / 48 s: 20.8 s for 1,000 against the 20 s bound (1.04 ×), which leaves
+1 % for everything else. A 429 that still happens is waited out whole (Retry-After ≥ 1 s) and
+widens every replica's gap."""
 
 FINDINGS: dict[str, str] = {
     "latency-goal-large": _GOAL_LARGE,
     "latency-department-large": _GOAL_LARGE,
-    "latency-goal-hartford": _THROUGHPUT,
-    "latency-department-hartford": _THROUGHPUT,
+    "latency-goal-hartford": _LATENCY_HARTFORD,
+    "latency-department-hartford": _LATENCY_HARTFORD,
     "digest-time": _DIGEST,
     "throughput": _THROUGHPUT,
     "startup": _STARTUP,

@@ -134,13 +134,18 @@ The clock is fixed at 2026-11-10 15:00 UTC, so the open period is the last one g
   (users.info, on the loopback stand-in); the timed builds after it find them cached. The
   verdict needs both under the target.
 - Throughput: `planbot serve` (HTTP, `PLANBOT_SCHEDULER=false`) and `bench/bare_bolt.py`
-  (AsyncApp + the same Starlette adapter + uvicorn with the same options, acks only), one after
-  the other; the load generator is httpx on the same machine, with 16 concurrent senders. The
-  same `/plan safety` is sent again and again, so after the first each answer comes from the
-  answer cache (valid while the plan's revision stands still; every write moves it).
+  (AsyncApp + the same Starlette adapter + uvicorn with the same options, acks only), both
+  running at once and loaded in turn, in interleaved rounds (A B, B A, A B…); the load generator
+  is httpx on the same machine, with 16 concurrent senders. The ratio is the median of the
+  rounds' ratios; beside it, each server's CPU time per request (from /proc), which moves less
+  with the machine's load than requests per second. The same `/plan safety` is sent again and
+  again, so after the first each answer comes from the answer cache (valid while the plan's
+  revision stands still; every write moves it, and it is read afresh for every request).
 - `/plan` latency is measured twice: with the answer cache invalidated before every request
   (every answer runs its queries and rendering: the verdict is on this), and repeated, from
-  the cache. As `planbot serve` does, start-up objects are frozen out of the collector.
+  the cache. As `planbot serve` does, start-up objects are frozen out of the collector. Beside
+  each figure, the floor: the bare Bolt app's ack of the same signed command, sent the same
+  way just before, and the figure as a multiple of it.
 - Fan-out: `post_monthly_prompts` against the stand-in enforcing 1 post/s per channel and 50/s
   per workspace (429 + Retry-After); posts are counted by department in their message metadata.
 - Start-up: spawning `planbot serve` until `/healthz` answers 200, with compiled bytecode (as

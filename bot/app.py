@@ -18,8 +18,10 @@ from bot.installation import OnlyInstalledWorkspace
 from bot.settings import Settings
 from bot.slack_client import build_web_client
 from handlers import register_listeners
-from handlers.context import PlanContext
+from handlers.context import Middleware, PlanContext
 from jobs.canvases import CanvasRefresher
+from jobs.pacing import Pacer
+from jobs.prompt_refresh import PromptRefresher
 
 log = logging.getLogger("planbot.requests")
 
@@ -51,6 +53,8 @@ def plan_context(
         escalation_users=frozenset(settings.escalation_users),
         canvases=settings.canvases,
         canvas_wanted=CanvasRefresher().wanted if settings.canvases else None,
+        prompt_wanted=PromptRefresher().wanted,
+        wait_to_post=Pacer().wait,
         **extra,
     )
 
@@ -74,8 +78,8 @@ def build_app(
         raise_error_for_unhandled_request=False,
     )
     if settings.slack_app_token is not None:  # Socket Mode has no HTTP layer to log requests
-        app.use(_log_request)
-    app.use(OnlyInstalledWorkspace())
+        app.use(Middleware(_log_request))
+    app.use(Middleware(OnlyInstalledWorkspace()))
     register_listeners(app, plan_context(settings, engine, now))
     return app
 

@@ -25,7 +25,9 @@ from handlers.channels import (
     UPDATES_SETTING,
     how_to_fix,
 )
+from handlers.messages.limits import TIER_3_PER_MINUTE
 from jobs.failures import POST_FAILURES, describe
+from jobs.pacing import Pacer
 from models.canvases import canvas_refusals
 from models.db import create_engine, current_revision, redact, session_scope
 from models.plans import DepartmentOwners, NoActivePlan, active_plan, list_owners
@@ -377,9 +379,13 @@ async def _channel_facts(client: AsyncWebClient, ids: Sequence[str]) -> dict[str
             if cursor is None or wanted <= facts.keys():
                 break
     slots = asyncio.Semaphore(AT_ONCE)
+    # conversations.info is Tier 3 (about 50 a minute): channels the list did not show (a
+    # private one the bot is not in, a mistyped id) are looked up at that pace, not all at once.
+    pace = Pacer(per_second=TIER_3_PER_MINUTE / 60.0, per_channel=TIER_3_PER_MINUTE / 60.0)
 
     async def info(channel_id: str) -> None:
         async with slots:
+            await pace.wait("conversations.info")
             try:
                 facts[channel_id] = (await client.conversations_info(channel=channel_id))["channel"]
             except POST_FAILURES as exc:

@@ -12,6 +12,7 @@ and each is one warning in the log."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -84,11 +85,17 @@ class OnlyInstalledWorkspace:
 
     def __init__(self) -> None:
         self._installed: Installation | None = None
+        self._asking = asyncio.Lock()
 
     async def installation(self, client: AsyncWebClient) -> Installation:
         """What auth.test says, asked once (Bolt asked it too, just before, and keeps only the
-        ids)."""
-        if self._installed is None:
+        ids); requests that arrive while it is being asked wait for that answer rather than
+        each asking again."""
+        if self._installed is not None:
+            return self._installed
+        async with self._asking:
+            if self._installed is not None:
+                return self._installed
             answer = await client.auth_test()
             self._installed = Installation(
                 team_id=answer.get("team_id"),

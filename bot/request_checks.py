@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from bot.bolt_fixes import parse_body
+from bot.bolt_fixes import parse_body_to_reuse
 from bot.slack_requests import signature
 
 MAX_CLOCK_SKEW = 5 * 60  # seconds: Slack's own rule, and Bolt's
@@ -213,14 +213,15 @@ def check_signature(
 
 
 def read_payload(body: bytes, content_type: str | None) -> dict[str, Any] | Refusal:
-    """The body as Bolt will read it (its own parser, on the same content type), or why not."""
+    """The body as Bolt will read it (its own parser, on the same content type), or why not.
+    Bolt, reading the same body next in this task, takes this parse rather than parsing again."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return Refusal(MALFORMED, "body is not UTF-8")
     media_type = (content_type or "").split(";")[0] or None
     try:
-        payload = parse_body(text, media_type)
+        payload = parse_body_to_reuse(text, media_type)
     except ValueError:  # json.JSONDecodeError included
         return Refusal(MALFORMED, "body or payload is not JSON")
     except RecursionError:

@@ -31,6 +31,7 @@ from bot.measures_api import post_measures
 from bot.public import public_routes
 from bot.request_checks import check_slack_request
 from bot.settings import Settings
+from handlers.chart_process import CHART_PROCESS
 from jobs.scheduler import Cycle, build_scheduler
 from models.db import create_engine
 
@@ -100,6 +101,8 @@ def build_asgi(
         catching_up: asyncio.Task[None] | None = None
         if scheduler is not None:
             scheduler.start()  # needs the running loop: here, not at import
+            if settings.digest_channel:
+                CHART_PROCESS.start(keep=True)  # ready long before the Monday digest
         if startup is not None:
             catching_up = asyncio.ensure_future(startup())
         try:
@@ -109,6 +112,7 @@ def build_asgi(
                 scheduler.shutdown(wait=False)
             if catching_up is not None:
                 catching_up.cancel()
+            await asyncio.to_thread(CHART_PROCESS.close)
             await engine.dispose()
 
     async def measures(request: Request) -> Response:

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.connections import DEFAULT_MAX_CONNECTIONS
 from bot.http_limits import DEFAULT_MAX_BODY_BYTES
+from handlers.messages.limits import POSTS_PER_SECOND
 from models.calendar import Calendar, public_holidays
 from models.db import DEFAULT_DATABASE_URL, DatabaseUrlError, async_url
 
@@ -80,7 +81,7 @@ class Settings(BaseSettings):
     # Posts per second a fan-out starts at, for the whole workspace; a 429 slows every process
     # that posts (the pace is shared through the database) for the rest of the run.
     posts_per_second: float = Field(
-        45.0, gt=0, le=1000, validation_alias=_env("PLANBOT_POSTS_PER_SECOND")
+        POSTS_PER_SECOND, gt=0, le=1000, validation_alias=_env("PLANBOT_POSTS_PER_SECOND")
     )
     # The month a fiscal year starts: measures' yearly targets are per fiscal year, named for
     # the year it ends in (Hartford's runs July to June: FY2016 is July 2015 – June 2016).

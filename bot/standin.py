@@ -218,6 +218,42 @@ def _fail(error: str) -> _Reply:
     return _Reply(body={"ok": False, "error": error})
 
 
+# Slack's published rate-limit tiers (calls a minute, per method, for the workspace) of every
+# Web API method the bot calls; `chat.postMessage` has its own limit (about 1 a second per
+# channel), enforced apart. Tier 1: 1+, Tier 2: 20+, Tier 3: 50+, Tier 4: 100+; "special"
+# methods are given Tier 4's figure.
+SLACK_TIERS: dict[str, float] = {
+    "auth.test": 600,  # "hundreds of requests per minute"
+    "chat.postEphemeral": 100,
+    "chat.update": 50,
+    "chat.delete": 50,
+    "chat.getPermalink": 100,
+    "conversations.history": 50,
+    "conversations.replies": 50,
+    "conversations.open": 50,
+    "conversations.info": 50,
+    "conversations.join": 50,
+    "conversations.list": 20,
+    "reactions.add": 50,
+    "users.info": 100,
+    "users.list": 20,
+    "users.lookupByEmail": 50,
+    "users.profile.get": 100,
+    "views.open": 100,
+    "views.push": 100,
+    "views.update": 100,
+    "views.publish": 100,
+    "files.getUploadURLExternal": 100,
+    "files.completeUploadExternal": 100,
+    "conversations.canvases.create": 20,
+    "canvases.create": 20,
+    "canvases.edit": 50,
+    "canvases.delete": 50,
+}
+# A tier's bucket holds this many seconds of its rate: Slack allows short bursts.
+TIER_BURST_SECONDS = 5.0
+
+
 @dataclass
 class _Bucket:
     """Token bucket: holds at most ``capacity`` tokens, refilled at ``rate`` per second."""
@@ -351,6 +387,7 @@ class SlackStandin:
         self._channel_buckets: dict[str, _Bucket] = {}
         self._workspace_bucket: _Bucket | None = None
         self._canvas_edit_bucket: _Bucket | None = None
+        self._method_buckets: dict[str, _Bucket] = {}
         # Canvases by id: title, markdown, the channel it is in, whether it is the channel's own.
         self.canvases: dict[str, dict[str, Any]] = {}
         self.channel_canvases: dict[str, str] = {}  # channel id → its channel canvas's id
@@ -480,6 +517,32 @@ class SlackStandin:
             self._new_bucket(canvas_edits_per_minute / 60.0) if canvas_edits_per_minute else None
         )
 
+    def enforce_slack_limits(
+        self,
+        *,
+        posts_per_channel_per_second: float | None = 1.0,
+        posts_per_second: float | None = None,
+    ) -> None:
+        """Every method the bot calls limited as Slack documents it (`SLACK_TIERS`, a minute's
+        rate for the workspace, bursts of TIER_BURST_SECONDS' worth), and `chat.postMessage`
+        at `posts_per_channel_per_second` per channel (and `posts_per_second` for the
+        workspace when given). Over a limit: HTTP 429 with ``Retry-After``, nothing done.
+        Calling this again starts with full buckets."""
+        self.enforce_rate_limits(posts_per_channel_per_second, posts_per_second)
+        self._method_buckets = {
+            method: _Bucket(
+                rate=per_minute / 60.0,
+                capacity=max(1.0, per_minute / 60.0 * TIER_BURST_SECONDS),
+                tokens=max(1.0, per_minute / 60.0 * TIER_BURST_SECONDS),
+                stamp=time.monotonic(),
+            )
+            for method, per_minute in SLACK_TIERS.items()
+        }
+
+    def count_rate_limited(self, method: str | None = None) -> int:
+        """How many calls (of `method`, or of any) were answered 429."""
+        return sum(1 for c in self.calls if c.status == 429 and method in (None, c.method))
+
     def seed_message(
         self,
         channel: str,
@@ -587,6 +650,8 @@ class SlackStandin:
             reply = self._rate_limit_reply(args)
         if reply is None and method == "canvases.edit" and self._canvas_edit_bucket is not None:
             reply = self._bucket_reply([self._canvas_edit_bucket])
+        if reply is None and method in self._method_buckets:
+            reply = self._bucket_reply([self._method_buckets[method]])
         if reply is None:
             reply = self._answer(method, args)
             if accepted_then is not None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers.chart_process import MAX_MEASURE_PANELS, ChartDrawing, DigestCharts
 from handlers.context import PlanContext
 from handlers.messages.digest import DigestMessages, render_digest
 from handlers.people import PeopleNames
@@ -18,14 +18,13 @@ from models.digest_content import (
     DigestContent,
     DigestFigures,
     digest_content,
-    digest_figures,
+    measure_digest,
     previous_digest_time,
+    status_trend,
 )
-from models.periods import local_now
+from models.periods import local_now, parse_period
 from models.plans import active_plan_id
-
-if TYPE_CHECKING:
-    from handlers.messages.chart import DigestCharts
+from models.queries import goals_overview
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +42,6 @@ def week_of(moment: datetime, timezone: str) -> str:
     return (day - timedelta(days=day.weekday())).isoformat()
 
 
-def _draw(figures: DigestFigures, period: str) -> DigestCharts:
-    # matplotlib takes over a second to import: only when a digest is drawn, not at start-up.
-    from handlers.messages.chart import render_charts
-
-    return render_charts(figures, period)
-
-
 async def digest_for(
     ctx: PlanContext,
     client: AsyncWebClient,
@@ -61,14 +53,15 @@ async def digest_for(
 ) -> BuiltDigest:
     """This week's digest: its content, messages and (when asked) charts. Records nothing.
 
-    The charts need only the first queries' results; they are drawn in a worker thread while
-    the rest of the digest is queried and written (the database works meanwhile, and the event
-    loop stays free to serve Slack). A chart that fails to draw is logged and left out: the
-    digest stands without it."""
+    Each chart needs only one of the first queries' results; each is sent to be drawn as soon
+    as its figures are in — in the chart process (handlers/chart_process.py), else in a worker
+    thread — while the rest of the digest is queried and written. A chart that fails to draw
+    is logged and left out: the digest stands without it."""
     now = ctx.now()
     channel = channel or ctx.digest_channel
     period = ctx.open_period()
-    drawing: asyncio.Future[DigestCharts] | None = None
+    parse_period(period)
+    drawing = ChartDrawing(period) if charts else None
     try:
         async with session_scope(ctx.engine) as session:
             plan_id = await active_plan_id(session)
@@ -77,18 +70,27 @@ async def digest_for(
                 if channel
                 else None
             )
-            figures = await digest_figures(
+            goals = await goals_overview(session, plan_id, period)
+            if drawing is not None:
+                drawing.draw("by_goal", goals)
+            trend = await status_trend(session, plan_id, period)
+            if drawing is not None:
+                drawing.draw("trend", trend)
+            measures = await measure_digest(
                 session, plan_id, period, since=since, start_month=ctx.fiscal_year_start
             )
-            if charts:
-                drawing = asyncio.ensure_future(asyncio.to_thread(_draw, figures, period))
+            if drawing is not None:
+                # Only what the chart draws is sent to the process, with how many are listed.
+                drawing.draw(
+                    "measures", measures.shown(MAX_MEASURE_PANELS), len(measures.attention)
+                )
             content = await digest_content(
                 session,
                 plan_id,
                 period,
                 since=since,
                 now=now,
-                figures=figures,
+                figures=DigestFigures(goals, trend, measures),
                 start_month=ctx.fiscal_year_start,
             )
         named = [owner for department in content.response.missing for owner in department.owners]
@@ -97,13 +99,14 @@ async def digest_for(
         messages = render_digest(content, people, timezone=ctx.timezone, preview=preview)
     except BaseException:
         if drawing is not None:
-            # The thread finishes on its own; nobody waits for it, and its error is not news.
-            drawing.add_done_callback(lambda f: f.cancelled() or f.exception())
+            drawing.abandon()
         raise
-    return BuiltDigest(content, messages, await settled_charts(drawing))
+    return BuiltDigest(
+        content, messages, None if drawing is None else await settled_charts(drawing.charts())
+    )
 
 
-async def settled_charts(drawing: asyncio.Future[DigestCharts] | None) -> DigestCharts | None:
+async def settled_charts(drawing: Awaitable[DigestCharts] | None) -> DigestCharts | None:
     """The charts once drawn; None when none were asked for or drawing them failed (logged)."""
     if drawing is None:
         return None

@@ -14,7 +14,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.context import PlanContext
+from handlers.context import Middleware, PlanContext
 from handlers.messages.layout import Message
 from models.cycle import answers_for
 
@@ -46,15 +46,15 @@ def use_person(app: AsyncApp, ctx: PlanContext) -> None:
     """Every request carries its Person, from Bolt's own reading of the user id (commands,
     clicks, form submissions and events each put it somewhere else)."""
 
-    @app.middleware
     async def attach_person(
-        context: AsyncBoltContext,
-        req: AsyncBoltRequest,
-        next: Callable[[], Awaitable[BoltResponse]],
+        req: AsyncBoltRequest, _resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
     ) -> BoltResponse:
+        context = req.context
         user = str(context.user_id or "")
         context[_KEY] = Person(user, ctx.is_admin(user), ctx.now())
         return await next()
+
+    app.use(Middleware(attach_person))
 
 
 async def tell_privately(

@@ -9,18 +9,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import PlanContext
-from handlers.cover import who_is_away
 from handlers.messages.answers import render_error
 from handlers.messages.form import render_update_form
 from handlers.messages.layout import Message
-from handlers.messages.prompt import render_not_owner, render_prompt, status_line
-from handlers.messages.words import who_answered
-from handlers.people import mention
+from handlers.messages.prompt import render_not_owner
 from handlers.person import Person
 from handlers.reading.form import MeasureAnswer
 from models.absence import covered_by
@@ -30,7 +26,6 @@ from models.cycle import (
     UpdateEntry,
     department_state,
     first_delivery,
-    prompt_for,
     record_updates,
 )
 from models.db import session_scope
@@ -39,6 +34,7 @@ from models.measurefile import ActualRow
 from models.measures import record_actuals
 from models.periods import PeriodError, parse_period, period_label
 from models.plans import active_plan, active_plan_id, department_by_key, departments_owned_by
+from models.prompt_refresh import want_prompt_refresh
 from models.tables import ActualSource, Source
 
 log = logging.getLogger(__name__)
@@ -215,6 +211,7 @@ async def record_and_refresh(
     answer: Callable[[], Awaitable[None]],
     once: str,
     actuals: Sequence[ActualRow] = (),
+    same_as: str | None = None,
 ) -> bool:
     """What every surface does with an answer: record it, then `answer` the person (it is
     stored by then), then show it on the month's prompt. `once` names the interaction (a
@@ -225,14 +222,20 @@ async def record_and_refresh(
     if entries or actuals:  # an answer that records nothing writes nothing, not even that it came
         async with session_scope(ctx.engine) as session:
             first = await first_delivery(session, once)
+            # An answer identical to one being recorded at this moment (`same_as`: a double
+            # click handled at once by two workers) is the same answer: the database decides.
+            if first and same_as is not None:
+                first = await first_delivery(session, same_as)
             if first:
                 await record_reported(ctx, session, state, entries, author=author, source=source)
                 await record_measures(ctx, session, state, actuals, author=author, source=source)
     if not first:
         log.info("answered a repeated %s without recording it", once.split(":")[0])
-    await answer()
-    if first and (entries or actuals):
-        await refresh_prompt(ctx, client, state.key, state.period, author)
+    try:
+        await answer()
+    finally:  # the prompt follows the stored answer even if telling the person failed
+        if first and (entries or actuals):
+            await refresh_prompt(ctx, client, state.key, state.period)
     return first
 
 
@@ -291,12 +294,13 @@ def submission_key(view: dict[str, Any]) -> str:
 
 
 async def refresh_prompt(
-    ctx: PlanContext, client: AsyncWebClient, department_key: str, period: str, who: str
+    ctx: PlanContext, client: AsyncWebClient, department_key: str, period: str
 ) -> None:
-    """Show the new statuses and "Fire: updated by @chief on Nov 3" on the month's prompt,
-    and mark the department's canvas wanted (its edit comes a few seconds later, once for a
-    whole burst of answers: the answer does not wait for it). A failure here loses nothing:
-    the updates are already stored."""
+    """Mark the month's prompt wanted, so that it shows the new statuses and "Fire: updated by
+    @chief on Nov 3", and wake the refresher, which edits it at Slack's pace for the workspace
+    (a whole burst of answers is one edit: jobs/prompt_refresh.py); mark the department's
+    canvas wanted too (its edit comes a few seconds later). The answer does not wait for
+    either, and a failure here loses nothing: the updates are already stored."""
     async with session_scope(ctx.engine) as session:
         plan_id = await active_plan_id(session)
         department = await department_by_key(session, plan_id, department_key)
@@ -304,55 +308,11 @@ async def refresh_prompt(
             return
         if ctx.canvases:
             await want_canvas(session, department_canvas(department.id), ctx.now())
-        prompt = await prompt_for(session, department.id, period)
-        state = await department_state(
-            session, plan_id, period, department.id, start_month=ctx.fiscal_year_start
-        )
+        wanted = await want_prompt_refresh(session, department.id, period, ctx.now())
     if ctx.canvases and ctx.canvas_wanted is not None:
         ctx.canvas_wanted(ctx, client, department.id)
-    if prompt is None or prompt.message_ts is None or state is None:
-        return
-    # Absences as recorded (a Slack status was read when the prompt went out): no Slack call.
-    cover = await who_is_away(ctx, client, (*state.owners, *state.backups), read_statuses=False)
-    names = await ctx.people.names(client, cover.away) if cover.away else mention
-    for_whom = next(
-        (
-            i.latest.on_behalf_of
-            for i in state.initiatives
-            if i.latest is not None and i.latest.author == who and i.latest.period == period
-        ),
-        None,
-    )
-    line = status_line(
-        state.name,
-        who_answered(who, for_whom, mention),
-        ctx.now(),
-        ctx.timezone,
-        late=ctx.is_late(period),
-    )
-    message = render_prompt(
-        state,
-        mention,
-        status_line=line,
-        due=ctx.calendar.closes_at(period),
-        away=cover.away,
-        names=names,
-        timezone=ctx.timezone,
-    )
-    try:
-        await client.chat_update(
-            channel=prompt.channel_id,
-            ts=prompt.message_ts,
-            text=message.text,
-            blocks=message.blocks,
-        )
-    except SlackApiError as exc:
-        log.warning(
-            "could not refresh the prompt of %s %s: %s",
-            department_key,
-            period,
-            exc.response.get("error"),
-        )
+    if wanted and ctx.prompt_wanted is not None:
+        await ctx.prompt_wanted(ctx, client)
 
 
 def first_block_id(view: dict[str, Any]) -> str | None:

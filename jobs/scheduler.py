@@ -21,6 +21,7 @@ from jobs.escalations import EscalationRun, escalate_silence
 from jobs.follower_digests import FollowerRun, send_follower_digests
 from jobs.help_requests import HelpPostRun, post_waiting_help
 from jobs.measure_fetch import FETCH_TIME, fetch_measures
+from jobs.prompt_refresh import prompts_waiting
 from jobs.prompts import PromptRun, post_monthly_prompts
 from jobs.reminders import (
     DirectRun,
@@ -114,6 +115,11 @@ class Cycle:
             result.ran.append("followers")
         # Department canvases an answer changed that no debounce edited (a restart, Slack down).
         result.canvases += await refresh_wanted_canvases(self.ctx, self.client)
+        # Prompts whose refresh a restart or Slack being down left waiting: the refresher goes
+        # on in the background, at the workspace's pace (it may take minutes after a rush).
+        if self.ctx.prompt_wanted is not None and await prompts_waiting(self.ctx):
+            await self.ctx.prompt_wanted(self.ctx, self.client)
+            result.ran.append("prompt refreshes")
         return result
 
     async def tick(self) -> None:

@@ -3,6 +3,7 @@ recorded, reminders due. No Slack here: the jobs and listeners call these."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -593,6 +594,20 @@ async def record_updates(
     if entries:
         await bump_revision(session, department_id=department.id)
     return list(entries)
+
+
+def no_change_key(department: DepartmentState, author: str) -> str:
+    """A "No change" as what it says: this person, about the department as they saw it (each
+    initiative's latest word). Two clicks on the same state — a double click whose requests
+    run at once, on two replicas — are one answer; after any other answer it is a new one."""
+    seen = "|".join(
+        f"{i.number}:{i.latest.author}:{i.latest.status}:{i.latest.received_at.isoformat()}"
+        if i.latest is not None
+        else f"{i.number}:-"
+        for i in department.initiatives
+    )
+    digest = hashlib.sha256(f"{department.id}|{department.period}|{author}|{seen}".encode())
+    return f"nochange:{digest.hexdigest()[:48]}"
 
 
 def said_no_change(department: DepartmentState, number: int, author: str) -> bool:

@@ -4,7 +4,7 @@ needs attention, who is missing. Plain results; the Block Kit is built in handle
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -86,6 +86,11 @@ class MeasureDigest:
             for p in due_periods(view.rule.frequency, self.periods, self.start_month)
             if p in view.values
         ]
+
+    def shown(self, most: int) -> MeasureDigest:
+        """The same with only the first `most` measures needing attention: what a chart of
+        them needs (the count listed is the caller's to keep)."""
+        return replace(self, attention=self.attention[:most])
 
 
 NO_MEASURES = MeasureDigest(0, [], [])
@@ -242,9 +247,17 @@ async def digest_figures(
     the measures that got worse; the fiscal year starts in `start_month`."""
     parse_period(period)
     goals = await goals_overview(session, plan_id, period)
-    trend = await _trend(session, plan_id, recent_periods(period, TREND_PERIODS))
+    trend = await status_trend(session, plan_id, period)
     measures = await measure_digest(session, plan_id, period, since=since, start_month=start_month)
     return DigestFigures(goals, trend, measures)
+
+
+async def status_trend(
+    session: AsyncSession, plan_id: int, period: str
+) -> list[tuple[str, StatusCounts]]:
+    """The trend the digest draws: the last TREND_PERIODS periods up to `period`, oldest
+    first, each with every initiative's status at its end. Two statements."""
+    return await _trend(session, plan_id, recent_periods(period, TREND_PERIODS))
 
 
 async def digest_content(
@@ -398,43 +411,36 @@ def _changed_since(plan_id: int, since: datetime, now: datetime) -> Any:
     )
 
 
-def _last_words(dialect: str, plan_id: int, periods: list[str]) -> Any:
-    """Each initiative's last word in each of `periods` it has one in: initiative, period,
-    status."""
-    in_plan = (
+def _last_words(plan_id: int, periods: list[str]) -> Any:
+    """PostgreSQL: each initiative's last word in each of `periods` it has one in: initiative,
+    period, status. DISTINCT ON walks the rows in index order once: 55–60 ms on the Large plan,
+    where a correlated form takes 380–630 ms (PostgreSQL nests it under a join)."""
+    return (
         select(col(Update.initiative_id), col(Update.period), col(Update.status))
         .join(Initiative, col(Initiative.id) == col(Update.initiative_id))
         .join(Department, col(Department.id) == col(Initiative.department_id))
         .where(col(Department.plan_id) == plan_id, col(Update.period).in_(periods))
-    )
-    if dialect == "postgresql":
-        # DISTINCT ON walks the rows in index order once: 55–60 ms on the Large plan, where
-        # the correlated form below takes 380–630 ms (PostgreSQL nests it under a join).
-        return in_plan.distinct(col(Update.initiative_id), col(Update.period)).order_by(
+        .distinct(col(Update.initiative_id), col(Update.period))
+        .order_by(
             col(Update.initiative_id),
             col(Update.period),
             col(Update.received_at).desc(),
             col(Update.id).desc(),
         )
-    # SQLite has no DISTINCT ON; it runs this as one index probe per row.
-    same = aliased(Update)
-    last_in_period = (
-        select(same.id)
-        .where(same.initiative_id == col(Update.initiative_id), same.period == col(Update.period))
-        .order_by(same.received_at.desc(), same.id.desc())  # type: ignore[attr-defined,union-attr]
-        .limit(1)
-        .correlate(Update)
-        .scalar_subquery()
     )
-    return in_plan.where(col(Update.id) == last_in_period)
 
 
-def _silent_counts(dialect: str, plan_id: int, periods: list[str]) -> Any:
-    """For each period, the initiatives with no word in it, counted by their status carried
-    from before (their last earlier word; None when they never had one): period, status, n."""
-    months = sa.union_all(*(select(sa.literal(p).label("period")) for p in periods)).subquery(
+def _months(periods: list[str]) -> Any:
+    return sa.union_all(*(select(sa.literal(p).label("period")) for p in periods)).subquery(
         "months"
     )
+
+
+def _silent_counts(plan_id: int, periods: list[str]) -> Any:
+    """PostgreSQL: for each period, the initiatives with no word in it, counted by their status
+    carried from before (their last earlier word; None when they never had one): period,
+    status, n."""
+    months = _months(periods)
     updates = Update.__table__  # type: ignore[attr-defined]
     said = (
         sa.exists()
@@ -455,7 +461,7 @@ def _silent_counts(dialect: str, plan_id: int, periods: list[str]) -> Any:
         .where(col(Department.plan_id) == plan_id, ~said)
         .subquery("silent")
     )
-    earlier = (
+    carried = (
         sa.select(updates.c.status)
         .where(
             updates.c.initiative_id == silent.c.initiative_id,
@@ -463,19 +469,48 @@ def _silent_counts(dialect: str, plan_id: int, periods: list[str]) -> Any:
         )
         .order_by(updates.c.period.desc(), updates.c.received_at.desc(), updates.c.id.desc())
         .limit(1)
+        .lateral("carried")
     )
-    if dialect == "postgresql":
-        carried = earlier.lateral("carried")
-        return (
-            select(silent.c.period, carried.c.status, sa.func.count())
-            .select_from(silent)
-            .outerjoin(carried, sa.true())
-            .group_by(silent.c.period, carried.c.status)
+    return (
+        select(silent.c.period, carried.c.status, sa.func.count())
+        .select_from(silent)
+        .outerjoin(carried, sa.true())
+        .group_by(silent.c.period, carried.c.status)
+    )
+
+
+def _status_at_ends(plan_id: int, periods: list[str]) -> Any:
+    """SQLite: for each period, the initiatives counted by their status at its end — their
+    last word up to it (None when they never had one): period, status, n. One backward probe
+    of `ix_updates_latest` per initiative and period, counted once the probes are done (a
+    materialized CTE: grouped directly, SQLite ran each probe twice). On the Large plan ~110
+    ms, where the last words of each period and the silent periods' carried words apart took
+    ~240 ms (a probe for every word of the six months, then one for every initiative and
+    month to find the silent ones)."""
+    months = _months(periods)
+    updates = Update.__table__  # type: ignore[attr-defined]
+    status = (
+        sa.select(updates.c.status)
+        .where(
+            updates.c.initiative_id == col(Initiative.id),
+            updates.c.period <= months.c.period,
         )
-    status = earlier.correlate(silent).scalar_subquery().label("status")
-    carried_rows = select(silent.c.period, status).subquery("carried")
-    return select(carried_rows.c.period, carried_rows.c.status, sa.func.count()).group_by(
-        carried_rows.c.period, carried_rows.c.status
+        .order_by(updates.c.period.desc(), updates.c.received_at.desc(), updates.c.id.desc())
+        .limit(1)
+        .correlate(Initiative, months)
+        .scalar_subquery()
+    )
+    ends = (
+        select(months.c.period, status.label("status"))
+        .select_from(Initiative)
+        .join(Department, col(Department.id) == col(Initiative.department_id))
+        .join(months, sa.true())
+        .where(col(Department.plan_id) == plan_id)
+        .cte("ends")
+        .prefix_with("MATERIALIZED")
+    )
+    return select(ends.c.period, ends.c.status, sa.func.count()).group_by(
+        ends.c.period, ends.c.status
     )
 
 
@@ -485,19 +520,23 @@ async def _trend(
     """Per period, each initiative's status at its end: its last word in that period or, when
     it said nothing then, the one before — the same reading as the digest's totals, so the
     open period, still being reported, shows what the text says and no drop. Never reported
-    counts as no update. Two statements, both counted in the database: the last words of each
-    period by status, and the initiatives silent in a period by the status they carry."""
-    dialect = dialect_of(session)
-    words = _last_words(dialect, plan_id, periods).subquery("words")
+    counts as no update. Counted in the database: on PostgreSQL in two statements, the last
+    words of each period by status and the initiatives silent in a period by the status they
+    carry; on SQLite in one, each initiative's last word up to each period's end."""
     counts: dict[str, Counter[Status | None]] = {p: Counter() for p in periods}
-    for period, status, n in await session.exec(
-        select(words.c.period, words.c.status, sa.func.count()).group_by(
-            words.c.period, words.c.status
-        )
-    ):
-        counts[period][Status(status)] += n
-    for period, status, n in await session.exec(_silent_counts(dialect, plan_id, periods)):
-        counts[period][None if status is None else Status(status)] += n
+    if dialect_of(session) == "postgresql":
+        words = _last_words(plan_id, periods).subquery("words")
+        statements = [
+            select(words.c.period, words.c.status, sa.func.count()).group_by(
+                words.c.period, words.c.status
+            ),
+            _silent_counts(plan_id, periods),
+        ]
+    else:
+        statements = [_status_at_ends(plan_id, periods)]
+    for statement in statements:
+        for period, status, n in await session.exec(statement):
+            counts[period][None if status is None else Status(status)] += n
     return [(p, StatusCounts({k: v for k, v in counts[p].items() if v})) for p in periods]
 
 

@@ -24,10 +24,13 @@ def _table() -> sa.Table:
     return PostPace.metadata.tables[PostPace.__tablename__]  # the Core table, typed
 
 
-async def take_slot(session: AsyncSession, now: float, start_gap: float) -> tuple[float, float]:
+async def take_slot(
+    session: AsyncSession, now: float, start_gap: float, key: str = WORKSPACE
+) -> tuple[float, float]:
     """The moment (seconds since the epoch) this post may go out, and the gap it was given
-    at. One statement, so that concurrent processes each get a slot of their own."""
-    await insert_ignoring_duplicates(session, PostPace, key=WORKSPACE, next_at=0.0, gap=start_gap)
+    at. One statement, so that concurrent processes each get a slot of their own. `key` names
+    the budget: the workspace's posts, or another method's (`chat.update`)."""
+    await insert_ignoring_duplicates(session, PostPace, key=key, next_at=0.0, gap=start_gap)
     pace = _table()
     idle = pace.c.next_at < now - IDLE_SECONDS
     gap = sa.case(
@@ -39,7 +42,7 @@ async def take_slot(session: AsyncSession, now: float, start_gap: float) -> tupl
     row = (
         await session.exec(
             sa.update(pace)
-            .where(pace.c.key == WORKSPACE)
+            .where(pace.c.key == key)
             .values(next_at=start + gap, gap=gap)
             .returning(pace.c.next_at, pace.c.gap)
         )
@@ -47,16 +50,36 @@ async def take_slot(session: AsyncSession, now: float, start_gap: float) -> tupl
     return float(row.next_at) - float(row.gap), float(row.gap)
 
 
-async def slow_down(session: AsyncSession, until: float, seen_gap: float, most_gap: float) -> None:
+async def slow_down(
+    session: AsyncSession, until: float, seen_gap: float, most_gap: float, key: str = WORKSPACE
+) -> None:
     """Slack answered 429: no slot before `until` (now + Retry-After), for anyone; and the gap
     widens, once for all the posts that were in flight at `seen_gap`."""
     pace = _table()
     wider = sa.case((pace.c.gap * SLOWER > most_gap, most_gap), else_=pace.c.gap * SLOWER)
     await session.exec(
         sa.update(pace)
-        .where(pace.c.key == WORKSPACE)
+        .where(pace.c.key == key)
         .values(
             next_at=sa.case((pace.c.next_at > until, pace.c.next_at), else_=until),
             gap=sa.case((pace.c.gap <= seen_gap * 1.0001, wider), else_=pace.c.gap),
         )
     )
+
+
+async def try_slot(session: AsyncSession, now: float, gap: float, key: str, burst: int = 1) -> bool:
+    """A slot now or never, for a call worth making only when the budget `key` has room (a ✅
+    on a thread reply): True when it had (and the slot is taken). Up to `burst` calls may go
+    at once after a quiet spell; then one per `gap`. One statement, shared by every process."""
+    await insert_ignoring_duplicates(session, PostPace, key=key, next_at=0.0, gap=gap)
+    pace = _table()
+    start = sa.case((pace.c.next_at > now, pace.c.next_at), else_=now)
+    row = (
+        await session.exec(
+            sa.update(pace)
+            .where(pace.c.key == key, pace.c.next_at <= now + gap * (burst - 1))
+            .values(next_at=start + gap)
+            .returning(pace.c.key)
+        )
+    ).first()
+    return row is not None

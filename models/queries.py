@@ -236,17 +236,18 @@ class LatestUpdate:
         return tuple(self.c[name] for name in _UPDATE_FIELDS)
 
 
-def latest_update(dialect: str) -> LatestUpdate:
+def latest_update(dialect: str, columns: Sequence[str] = ()) -> LatestUpdate:
     """One index probe per initiative on either database, written the way each plans it well.
 
     PostgreSQL gets `LEFT JOIN LATERAL (… ORDER BY … LIMIT 1) ON true`. Joined on a correlated
     subquery for the id instead, it hashes every update of every plan first (190–260 ms on the
     Large benchmark plan, against 45 ms). SQLite has no LATERAL and runs the correlated id
-    subquery as the probe it is."""
+    subquery as the probe it is. `columns`: the only ones wanted (default: all); with only
+    "status", PostgreSQL's probe reads `ix_updates_latest` alone, never the table."""
     updates = Update.__table__  # type: ignore[attr-defined]
     if dialect == "postgresql":
         latest = (
-            sa.select(updates)
+            sa.select(*([updates.c[name] for name in columns] if columns else [updates]))
             .where(updates.c.initiative_id == col(Initiative.id))
             .order_by(updates.c.period.desc(), updates.c.received_at.desc(), updates.c.id.desc())
             .limit(1)
@@ -464,7 +465,8 @@ async def goals_overview(session: AsyncSession, plan_id: int, period: str) -> Go
             select(Goal).where(col(Goal.plan_id) == plan_id).order_by(col(Goal.position))
         )
     ).all()
-    latest = latest_update(dialect_of(session))
+    # Only the status: on PostgreSQL an index-only probe (~60 → ~40 ms on the Large plan).
+    latest = latest_update(dialect_of(session), ("status",))
     per_initiative = (
         select(
             col(Initiative.id).label("initiative_id"),

@@ -560,3 +560,22 @@ class Canvas(SQLModel, table=True):
     holder: str | None = Field(default=None, max_length=120)
     lease_until: datetime | None = _when(default=None, nullable=True)
     last_error: str | None = Field(default=None, max_length=200)
+
+
+class PromptRefresh(SQLModel, table=True):
+    """A month's prompt waiting to show its answers (issue 18). Each answer bumps `wanted`; a
+    refresh (`chat.update`, paced under Slack's Tier 3 for the whole workspace) shows the
+    department as it then stands and records the `wanted` it covered in `shown`, so however
+    many answers arrive while a prompt waits for its turn, it is edited once. One process
+    refreshes a prompt at a time: it holds the row (`holder`) until its lease runs out."""
+
+    __tablename__ = "prompt_refreshes"
+
+    prompt_id: int = Field(primary_key=True, foreign_key="prompts.id")
+    wanted: int = 0
+    shown: int = 0
+    wanted_at: datetime | None = _when(default=None, nullable=True, index=True)
+    refreshed_at: datetime | None = _when(default=None, nullable=True)
+    holder: str | None = Field(default=None, max_length=120)
+    lease_until: datetime | None = _when(default=None, nullable=True)
+    last_error: str | None = Field(default=None, max_length=200)

@@ -15,7 +15,7 @@ from handlers.messages.prompt import render_no_change_done
 from handlers.person import person_of, tell_privately
 from handlers.reading.buttons import read_prompt_value
 from handlers.updates import click_key, open_form, record_and_refresh, reporting_state
-from models.cycle import DepartmentState, no_change_entries, said_no_change
+from models.cycle import DepartmentState, no_change_entries, no_change_key, said_no_change
 from models.tables import Source
 
 log = logging.getLogger(__name__)
@@ -115,4 +115,5 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
             source=Source.FORM,
             answer=lambda: tell_privately(respond, client, context, done),
             once=click_key(body),
+            same_as=no_change_key(state, user),
         )

@@ -96,7 +96,7 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
         else:
             done = render_choice_done(entry, asked.period, ask_why=why)
             await tell_privately(respond, client, context, done)
-        await refresh_prompt(ctx, client, state.key, state.period, user)
+        await refresh_prompt(ctx, client, state.key, state.period)
 
     @app.action(ActionId.REPLY_UNDO)
     async def undo(
@@ -139,4 +139,4 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
         )
         await tell_privately(respond, client, context, result)
         if undone.restored:
-            await refresh_prompt(ctx, client, state.key, state.period, user)
+            await refresh_prompt(ctx, client, state.key, state.period)

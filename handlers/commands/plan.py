@@ -6,13 +6,14 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.commands.parse import (
@@ -23,6 +24,7 @@ from handlers.commands.parse import (
     read_away,
     read_person,
 )
+from handlers.commands.revision import PlanRevisions, Revision, WouldWait
 from handlers.context import PlanContext
 from handlers.digest_build import digest_for
 from handlers.messages.answers import (
@@ -128,6 +130,9 @@ class Answer:
     message: Message
     shareable: bool = False
     named: tuple[str, ...] = ()  # the Slack users the answer names, in order of appearance
+    # Its replies by the command as typed (the Share button carries it), kept while a cached
+    # answer is reused: building the button with slack_sdk's classes was ≈ 3 % of its CPU.
+    replies: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass
@@ -179,11 +184,17 @@ class SubCommand:
 
 class AnswerCache:
     """Private answers by the plan's revision: every write bumps it, so an answer is reused
-    only while nothing it shows can have changed (in this process or any other)."""
+    only while nothing it shows can have changed (in this process or any other). The revision
+    is read afresh for every request (`revision`, cheaply: handlers/commands/revision.py)."""
 
-    def __init__(self, size: int = 512) -> None:
+    def __init__(self, engine: AsyncEngine, size: int = 512) -> None:
         self.size = size
         self._answers: OrderedDict[tuple[object, ...], Answer] = OrderedDict()
+        self.revisions = PlanRevisions(engine)
+
+    async def revision(self) -> Revision | None:
+        """The active plan's id and revision, read after this call began; None without a plan."""
+        return await self.revisions.current()
 
     def get(self, key: tuple[object, ...]) -> Answer | None:
         answer = self._answers.get(key)
@@ -649,34 +660,64 @@ async def _answer(
     if sub.admins_only and not ctx.is_admin(user_id):
         return Answer(render_error(sub.admins_only)), None
     period = ctx.open_period()
+    caching = cache is not None and _reusable(ctx, command, user_id, people)
+    if caching:
+        assert cache is not None
+        # The cached path: the revision, read after this request arrived, and nothing else.
+        current = await cache.revision()
+        if current is not None:
+            cached = cache.get(_key(ctx, command, user_id, period, current))
+            if cached is not None:
+                return cached, None
+    key: tuple[object, ...] | None = None
     async with session_scope(ctx.engine) as session:
         try:
             plan = await active_plan(session)
         except NoActivePlan:
             return Answer(render_error(NO_PLAN)), None
         assert plan.id is not None
-        key: tuple[object, ...] | None = None
-        # Admins' view of `missing` shows undelivered prompts, which do not move the revision.
-        admin_missing = command.verb is Verb.MISSING and ctx.is_admin(user_id)
-        if cache is not None and sub.cacheable and people is mention and not admin_missing:
-            key = (
-                plan.id,
-                plan.revision,
-                period,
-                command.verb,
-                normalise(command.words),
-                command.number,
-                ctx.is_admin(user_id),
-            )
-            cached = cache.get(key)
-            if cached is not None:
-                return cached, None
+        if caching:
+            # The answer is computed at this revision or later: kept under this one.
+            key = _key(ctx, command, user_id, period, (plan.id, plan.revision))
         shown = await sub.query(Query(ctx, session, plan.id, command, user_id, period))
     noting, named = _naming(people)
     answer = Answer(shown.render(noting), sub.shareable and shown.shareable, tuple(named))
     if key is not None and cache is not None:
         cache.put(key, answer)
     return answer, shown
+
+
+def _reusable(ctx: PlanContext, command: PlanCommand, user_id: str, people: People) -> bool:
+    """Whether this answer may come from (and go to) the answer cache."""
+    sub = SUBCOMMANDS[command.verb]
+    # Admins' view of `missing` shows undelivered prompts, which do not move the revision.
+    admin_missing = command.verb is Verb.MISSING and ctx.is_admin(user_id)
+    return sub.cacheable and not sub.admins_only and people is mention and not admin_missing
+
+
+def _key(
+    ctx: PlanContext, command: PlanCommand, user_id: str, period: str, at: Revision
+) -> tuple[object, ...]:
+    words, admin = normalise(command.words), ctx.is_admin(user_id)
+    return (*at, period, command.verb, words, command.number, admin)
+
+
+def cached_now(
+    ctx: PlanContext, command: PlanCommand, user_id: str, cache: AnswerCache
+) -> Answer | None:
+    """The private answer from `cache` when the revision can be read without waiting (a SQLite
+    file: handlers/commands/revision.py) and the answer is there; None otherwise (then the
+    answer is found the usual way, within the acknowledgement's budget). Saves a task and a
+    timer per cached answer."""
+    if not _reusable(ctx, command, user_id, mention):
+        return None
+    try:
+        current = cache.revisions.current_now()
+    except WouldWait:
+        return None
+    if current is None:
+        return None
+    return cache.get(_key(ctx, command, user_id, ctx.open_period(), current))
 
 
 async def answer_plan_command(
@@ -709,11 +750,21 @@ async def share_plan_command(
     return shared_by(shown.render(people), people(user_id))
 
 
+REPLIES_KEPT = 8  # an answer's replies kept (by the command as typed: "fire", "Fire ", …)
+
+
 def reply(answer: Answer, command_text: str) -> dict[str, Any]:
+    """The acknowledgement's body (the caller must not change it: it may be reused)."""
+    made = answer.replies.get(command_text)
+    if made is not None:
+        return made
     message = answer.message
     if answer.shareable:
         message = with_share_button(message, command_text)
-    return {"response_type": "ephemeral", "text": message.text, "blocks": message.blocks}
+    made = {"response_type": "ephemeral", "text": message.text, "blocks": message.blocks}
+    if len(answer.replies) < REPLIES_KEPT:
+        answer.replies[command_text] = made
+    return made
 
 
 FAILED = Answer(
@@ -801,7 +852,7 @@ async def _digest_preview(ctx: PlanContext, client: AsyncWebClient, names: Peopl
 
 
 def register(app: AsyncApp, ctx: PlanContext, names: PeopleNames) -> None:
-    cache = AnswerCache()
+    cache = AnswerCache(ctx.engine)
 
     @app.command("/plan")
     async def plan_command(
@@ -822,6 +873,10 @@ def register(app: AsyncApp, ctx: PlanContext, names: PeopleNames) -> None:
         act = Act(ctx, parsed, person, text, trigger_id, ack, respond, client, names)
         sub = SUBCOMMANDS[parsed.verb]
         if sub.act is None:
+            cached = cached_now(ctx, parsed, user_id, cache)
+            if cached is not None:
+                await ack(**reply(cached, text))
+                return
             await _within_ack_budget(act, _safe_answer(ctx, parsed, user_id, cache))
         elif sub.admins_only and not person.is_admin:
             await ack(**reply(Answer(render_error(sub.admins_only)), text))

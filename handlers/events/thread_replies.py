@@ -5,6 +5,7 @@ thread shows every initiative recorded, with Undo. An edited reply is read again
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import PlanContext
 from handlers.messages.layout import month_name
+from handlers.messages.limits import TIER_3_PER_MINUTE
 from handlers.messages.prompt import render_not_owner
 from handlers.messages.thread import (
     AskedChoices,
@@ -36,6 +38,7 @@ from models.cycle import (
 )
 from models.db import session_scope
 from models.measurefile import ActualRow
+from models.pace import try_slot
 from models.plans import active_plan_id
 from models.replies import (
     ask_questions,
@@ -47,6 +50,10 @@ from models.replies import (
 from models.tables import Source
 
 log = logging.getLogger(__name__)
+
+REACTIONS = "reactions.add"  # the workspace's reactions budget, in models.pace
+REACTION_GAP = 60.0 / TIER_3_PER_MINUTE
+REACTION_BURST = 3
 
 
 @dataclass(frozen=True)
@@ -162,27 +169,42 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
         answer = await _record(ctx, state, reply, reading, event_id, numbers)
         if answer is None:
             return
-        if answer.recorded or answer.restored or answer.measures:
-            try:
-                await client.reactions_add(
-                    channel=reply.channel, timestamp=reply.ts, name="white_check_mark"
-                )
-            except SlackApiError as exc:
-                if exc.response.get("error") != "already_reacted":
-                    raise
+        changed = answer.recorded or answer.restored or answer.measures
+        if changed:  # asked first: the prompt follows even if the thread answer fails
+            await refresh_prompt(ctx, client, state.key, state.period)
         message = (
             render_reply_answer(answer)
             if reading.is_update or answer.restored or numbers.lines or numbers.unreadable
             else render_not_an_update(state.key, state.period)
         )
+        if ctx.wait_to_post is not None:
+            await ctx.wait_to_post(reply.channel)
         await client.chat_postMessage(
             channel=reply.channel,
             thread_ts=reply.thread_ts,
             text=message.text,
             blocks=message.blocks,
         )
-        if answer.recorded or answer.restored or answer.measures:
-            await refresh_prompt(ctx, client, state.key, state.period, reply.user)
+        if changed:
+            await _tick_the_reply(ctx, client, reply)
+
+
+async def _tick_the_reply(ctx: PlanContext, client: AsyncWebClient, reply: ThreadMessage) -> None:
+    """A ✅ on the reply, when the workspace's `reactions.add` budget (Tier 3, shared by every
+    replica) has room: the answer in the thread is the acknowledgement; on a morning of a
+    thousand replies the tick is left out rather than drawing 429s."""
+    async with session_scope(ctx.engine) as session:
+        room = await try_slot(session, time.time(), REACTION_GAP, REACTIONS, burst=REACTION_BURST)
+    if not room:
+        log.info("no ✅ on %s: the workspace's reactions budget is spent", reply.ts)
+        return
+    try:
+        await client.reactions_add(
+            channel=reply.channel, timestamp=reply.ts, name="white_check_mark"
+        )
+    except SlackApiError as exc:
+        if exc.response.get("error") != "already_reacted":
+            log.warning("no ✅ on %s: Slack said %s", reply.ts, exc.response.get("error"))
 
 
 def _without_reason(state: DepartmentState, changed: list[UpdateEntry]) -> list[UpdateEntry]:

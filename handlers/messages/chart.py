@@ -30,6 +30,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, PercentFormatter
 
+from handlers.chart_process import MAX_MEASURE_PANELS as MAX_MEASURE_PANELS
+from handlers.chart_process import ChartPart, assemble_charts
+from handlers.chart_process import DigestCharts as DigestCharts  # where it was defined first
 from handlers.messages.measure_words import number, plain_amount
 from models.digest_content import DigestFigures, MeasureAttention, MeasureDigest
 from models.measure_status import Aggregation, Judged
@@ -79,20 +82,6 @@ class _Style:
     hatch: str
 
 
-@dataclass(frozen=True)
-class DigestCharts:
-    """The digest's images, PNG bytes, with the titles they are uploaded under; the measures'
-    chart only when some measure is off target, with its alt text (the figures in words)."""
-
-    by_goal: bytes
-    by_goal_title: str
-    trend: bytes
-    trend_title: str
-    measures: bytes | None = None
-    measures_title: str = ""
-    measures_alt: str = ""
-
-
 TREND_TITLE = "Status at the end of each month"
 _REPORTING = "still reporting"
 _FADED = 0.45  # the opacity of the month still being reported
@@ -101,23 +90,43 @@ _FADED = 0.45  # the opacity of the month still being reported
 def render_charts(figures: DigestFigures, period: str) -> DigestCharts:
     """The digest's charts for the open `period` (YYYY-MM): status by goal, the trend, and the
     measures off target against their targets when there are any."""
-    label = period_label(period)
     measures = figures.measures
-    attention = measures.attention
-    title = f"Measures off target — {label}"
-    return DigestCharts(
-        by_goal=render_status_by_goal(figures.goals, f"Status by goal — {label}"),
-        by_goal_title=f"Status by goal, {label}",
-        trend=render_trend(
-            [p for p, _ in figures.trend],
-            [c for _, c in figures.trend],
-            TREND_TITLE,
-            reporting=period,
-        ),
-        trend_title=f"{TREND_TITLE}, the last six months",
-        measures=render_measures_chart(measures, title) if attention else None,
-        measures_title=f"Measures off target against their targets, {label}",
-        measures_alt=measures_alt_text(attention, label) if attention else "",
+    return assemble_charts(
+        by_goal_part(figures.goals, period),
+        trend_part(figures.trend, period),
+        measures_part(measures.shown(MAX_MEASURE_PANELS), len(measures.attention), period),
+    )
+
+
+# The three parts of `render_charts`, each drawn on its own as soon as its figures are in (in
+# the chart process: handlers/chart_process.py), then put together by `assemble_charts`.
+
+
+def by_goal_part(goals: GoalsOverview, period: str) -> ChartPart:
+    label = period_label(period)
+    return (
+        render_status_by_goal(goals, f"Status by goal — {label}"),
+        f"Status by goal, {label}",
+        "",
+    )
+
+
+def trend_part(trend: Sequence[tuple[str, StatusCounts]], period: str) -> ChartPart:
+    png = render_trend([p for p, _ in trend], [c for _, c in trend], TREND_TITLE, reporting=period)
+    return png, f"{TREND_TITLE}, the last six months", ""
+
+
+def measures_part(shown: MeasureDigest, listed: int, period: str) -> ChartPart:
+    """The measures' chart from the first MAX_MEASURE_PANELS of the `listed` measures off
+    target (`shown`: all that the chart draws, so that only they are sent to the process)."""
+    label = period_label(period)
+    attention = shown.attention
+    return (
+        render_measures_chart(shown, f"Measures off target — {label}", listed=listed)
+        if attention
+        else None,
+        f"Measures off target against their targets, {label}",
+        measures_alt_text(attention, label, listed=listed) if attention else "",
     )
 
 
@@ -487,7 +496,6 @@ def render_trend(
 
 # --- measures off target: small multiples, the actual against the target ---------------------
 
-MAX_MEASURE_PANELS = 6  # two rows of three stay readable in a Slack preview
 ALT_TEXT = 1000  # Slack's limit for a file's alt text
 _PANEL_COLUMNS = 3
 _PANEL_WIDTH_IN = 3.6
@@ -499,14 +507,18 @@ _ACTUAL = "#1f1f1f"
 _TARGET = "#5f5f5f"
 
 
-def render_measures_chart(measures: MeasureDigest, title: str) -> bytes:
+def render_measures_chart(
+    measures: MeasureDigest, title: str, *, listed: int | None = None
+) -> bytes:
     """One small panel per measure off target (the first MAX_MEASURE_PANELS, worst first): its
     figure each period as a solid line with dots, its target as a dashed line labelled with the
     value, both in dark greys so that the chart reads in greyscale; each panel titled with the
     measure's name, its status word and the direction that is better. Sums and averages are
-    drawn year to date, as they are judged. PNG bytes."""
+    drawn year to date, as they are judged. PNG bytes. `listed`: how many measures the digest
+    lists, when `measures` holds only the first of them."""
     attention = measures.attention
-    shown, hidden = list(attention[:MAX_MEASURE_PANELS]), len(attention) - MAX_MEASURE_PANELS
+    listed = len(attention) if listed is None else listed
+    shown, hidden = list(attention[:MAX_MEASURE_PANELS]), listed - MAX_MEASURE_PANELS
     columns = min(_PANEL_COLUMNS, max(len(shown), 1))
     rows = -(-len(shown) // columns) if shown else 1
     width_in = max(columns * _PANEL_WIDTH_IN, 6.0)
@@ -627,9 +639,12 @@ def _measure_panel(ax: Axes, item: MeasureAttention, series: list[Judged]) -> No
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: number(v, whole=abs(v) >= 100)))
 
 
-def measures_alt_text(attention: Sequence[MeasureAttention], label: str) -> str:
+def measures_alt_text(
+    attention: Sequence[MeasureAttention], label: str, *, listed: int | None = None
+) -> str:
     """The chart in words, for a screen reader: each measure shown with its figure, target and
-    status; at most Slack's limit."""
+    status; at most Slack's limit. `listed` as for `render_measures_chart`."""
+    listed = len(attention) if listed is None else listed
     said = []
     for item in attention[:MAX_MEASURE_PANELS]:
         view, judged = item.measure, item.judged
@@ -640,6 +655,6 @@ def measures_alt_text(attention: Sequence[MeasureAttention], label: str) -> str:
             f"({judged.status.word}, {view.direction.words})"
         )
     text = f"Measures off target, {label}, each against its target. " + "; ".join(said) + "."
-    if len(attention) > MAX_MEASURE_PANELS:
-        text += f" {len(attention) - MAX_MEASURE_PANELS} more are listed in the digest."
+    if listed > MAX_MEASURE_PANELS:
+        text += f" {listed - MAX_MEASURE_PANELS} more are listed in the digest."
     return text if len(text) <= ALT_TEXT else text[: ALT_TEXT - 1] + "…"

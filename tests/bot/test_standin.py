@@ -301,6 +301,27 @@ async def test_rate_limits_per_channel_and_per_workspace(slack: SlackStandin) ->
         await client.chat_postMessage(channel="C1", text="free")
 
 
+async def test_slack_limits_per_method_tier(slack: SlackStandin) -> None:
+    """Each method at its tier for the workspace, after a burst of a few seconds' worth:
+    chat.update (Tier 3, 50 a minute) allows 4 at once, then 429 with Retry-After and nothing
+    edited; views.open (Tier 4) has a budget of its own; a method not listed is not limited."""
+    client = client_for(slack)
+    posted = await client.chat_postMessage(channel="C1", text="prompt")
+    slack.enforce_slack_limits()
+    for n in range(4):
+        await client.chat_update(channel="C1", ts=posted["ts"], text=f"edit {n}")
+    with pytest.raises(SlackApiError) as limited:
+        await client.chat_update(channel="C1", ts=posted["ts"], text="one too many")
+    assert limited.value.response.status_code == 429
+    assert int(limited.value.response.headers["Retry-After"]) >= 1
+    assert slack.messages["C1"][0]["text"] == "edit 3"
+    assert slack.count_rate_limited("chat.update") == 1
+    assert (await client.views_open(trigger_id="t", view={"type": "modal"}))["ok"] is True
+    for _ in range(10):
+        await client.api_call("emoji.list")
+    assert slack.count_rate_limited() == 1
+
+
 async def error_of(call: Awaitable[Any]) -> str:
     """The Slack error a call fails with."""
     with pytest.raises(SlackApiError) as err:

@@ -195,6 +195,7 @@ async def test_the_form_takes_numbers_and_refuses_a_bad_one_inline(
     )
     assert bad["response_action"] == "errors" and f"measure-{response}" in bad["errors"]
     assert [row[0] for row in await stored(ws)] == ["response-time", "overtime"]  # nothing new
+    refreshes = len(ws.slack.calls_to("chat.update"))
     done = await ws.submit(
         page,
         {
@@ -209,7 +210,8 @@ async def test_the_form_takes_numbers_and_refuses_a_bad_one_inline(
         ("response-time", PERIOD, 5.2, "form", "two engines in the shop"),
         ("overtime", PERIOD, 130000.0, "form", "storm callbacks"),  # the number kept, explained
     ]
-    refreshed = text_of(ws.slack.calls_to("chat.update")[-1].args["blocks"])
+    updated = await ws.slack.wait_for("chat.update", count=refreshes + 1)
+    refreshed = text_of(updated[-1].args["blocks"])
     assert "still needs a number" not in refreshed and "*Why?*" not in refreshed
 
 

@@ -125,7 +125,7 @@ async def test_all_but_one_records_the_exception_and_leaves_finished_work(
     assert "Undo" in buttons(answer)
     (reaction,) = ws.slack.calls_to("reactions.add")
     assert reaction.args["timestamp"] == "1800000000.000100"
-    assert ws.slack.calls_to("chat.update"), "the prompt shows the new statuses"
+    assert await ws.slack.wait_for("chat.update"), "the prompt shows the new statuses"
 
 
 async def test_an_unclear_line_is_asked_and_the_first_click_records_it_once(

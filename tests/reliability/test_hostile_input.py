@@ -317,7 +317,7 @@ async def test_hostile_notes_are_stored_as_typed_and_echoed_escaped(
     (recorded,) = await updates(ws)
     # Stored as typed, less control characters (here the terminal escape \x1b).
     assert recorded.note == note.replace("\x1b", "").strip()
-    refreshed = ws.slack.calls_to("chat.update")
+    refreshed = await ws.slack.wait_for("chat.update")
     assert refreshed and all(c.args.get("ts") == prompt_ts for c in refreshed)
     lookup = await ws.command("fire", user=COO)
     assert_private_and_safe(lookup)

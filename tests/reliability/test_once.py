@@ -4,6 +4,7 @@ says nothing new; two different answers are both recorded."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -96,6 +97,19 @@ async def test_a_double_click_on_no_change_says_nothing_new(fire: tuple[Workspac
     assert (await ws.send(no_change(ws, ts))).status_code == 200  # a second click of its own
     await answers(ws, 2)
     assert len(await reported(ws)) == len(rows)
+
+
+async def test_a_double_click_handled_at_once_is_recorded_once(
+    fire: tuple[Workspace, str],
+) -> None:
+    """Both clicks of a double click arrive together (two workers, two replicas): each reads
+    the department before either has written, and still only one "No change" is stored."""
+    ws, ts = fire
+    sent = await asyncio.gather(*(ws.send(no_change(ws, ts)) for _ in range(3)))
+    assert [r.status_code for r in sent] == [200, 200, 200]
+    await answers(ws, 3)  # every click is answered
+    rows = await reported(ws)
+    assert len(rows) == 1 and rows[0].note == "No change"
 
 
 async def test_a_form_submitted_twice_is_recorded_once(fire: tuple[Workspace, str]) -> None:
