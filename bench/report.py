@@ -130,9 +130,11 @@ The clock is fixed at 2026-11-10 15:00 UTC, so the open period is the last one g
   requests, then 200. SQL statements are counted with a `before_cursor_execute` listener around
   one request of each kind.
 - Digest: in a fresh child process (so that VmHWM is the bot's imports plus the digest):
-  `digest_for(preview=True)` plus both chart renders. The first build also looks up every name
-  (users.info, on the loopback stand-in); the timed builds after it find them cached. The
-  verdict needs both under the target.
+  `digest_for(preview=True)` with its charts, drawn in the chart process
+  (`handlers/chart_process.py`, started and made ready first, as `planbot serve` does) while
+  the rest is queried; that process's memory is reported beside. The first build also looks up
+  every name (users.info, on the loopback stand-in); the timed builds after it find them
+  cached. The verdict is on the p50 of the warm builds and on the first build.
 - Throughput: `planbot serve` (HTTP, `PLANBOT_SCHEDULER=false`) and `bench/bare_bolt.py`
   (AsyncApp + the same Starlette adapter + uvicorn with the same options, acks only), both
   running at once and loaded in turn, in interleaved rounds (A B, B A, A B…); the load generator
@@ -148,6 +150,11 @@ The clock is fixed at 2026-11-10 15:00 UTC, so the open period is the last one g
   way just before, and the figure as a multiple of it.
 - Fan-out: `post_monthly_prompts` against the stand-in enforcing 1 post/s per channel and 50/s
   per workspace (429 + Retry-After); posts are counted by department in their message metadata.
+- Rush hour (`bench/rush.py`): `planbot serve` on a 1,000-department plan whose prompts were
+  just posted, the stand-in enforcing Slack's published tier for every method; a minute of
+  signed clicks, form submissions and thread replies at seeded random moments; then the
+  database is read for what was recorded and every prompt in the stand-in compared with it,
+  once no prompt waits for its refresh.
 - Start-up: spawning `planbot serve` until `/healthz` answers 200, with compiled bytecode (as
   the Docker image is built, `UV_COMPILE_BYTECODE=1`; primed by one untimed start); idle RSS is
   VmRSS two seconds later. The same start without any compiled bytecode is shown beside it.
