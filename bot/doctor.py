@@ -25,7 +25,7 @@ from handlers.channels import (
     UPDATES_SETTING,
     how_to_fix,
 )
-from handlers.messages.limits import TIER_3_PER_MINUTE
+from handlers.messages.limits import TIER_3_PER_MINUTE, tier_2_turn
 from jobs.failures import POST_FAILURES, describe
 from jobs.pacing import Pacer
 from models.canvases import canvas_refusals
@@ -365,7 +365,8 @@ async def _channel_facts(client: AsyncWebClient, ids: Sequence[str]) -> dict[str
     wanted = set(ids)
     if len(wanted) >= LIST_FROM:
         cursor: str | None = None
-        for _ in range(LIST_PAGES):
+        for n in range(LIST_PAGES):
+            await tier_2_turn(n)
             try:
                 page = await client.conversations_list(
                     types="public_channel,private_channel", limit=1000, cursor=cursor
@@ -485,7 +486,8 @@ async def people_states(client: AsyncWebClient, user_ids: Iterable[str]) -> dict
     states: dict[str, str] = {}
     if len(wanted) >= LIST_FROM:
         cursor: str | None = None
-        for _ in range(LIST_PAGES):
+        for n in range(LIST_PAGES):
+            await tier_2_turn(n)
             try:
                 page = await client.users_list(limit=200, cursor=cursor)
             except POST_FAILURES:

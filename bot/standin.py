@@ -250,7 +250,8 @@ SLACK_TIERS: dict[str, float] = {
     "canvases.edit": 50,
     "canvases.delete": 50,
 }
-# A tier's bucket holds this many seconds of its rate: Slack allows short bursts.
+# A tier's bucket holds this many seconds of its rate, and at least 3 calls: Slack allows
+# short bursts.
 TIER_BURST_SECONDS = 5.0
 
 
@@ -532,8 +533,8 @@ class SlackStandin:
         self._method_buckets = {
             method: _Bucket(
                 rate=per_minute / 60.0,
-                capacity=max(1.0, per_minute / 60.0 * TIER_BURST_SECONDS),
-                tokens=max(1.0, per_minute / 60.0 * TIER_BURST_SECONDS),
+                capacity=max(3.0, per_minute / 60.0 * TIER_BURST_SECONDS),
+                tokens=max(3.0, per_minute / 60.0 * TIER_BURST_SECONDS),
                 stamp=time.monotonic(),
             )
             for method, per_minute in SLACK_TIERS.items()

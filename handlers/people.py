@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.messages.layout import People
+from handlers.messages.limits import tier_2_turn
 from handlers.messages.text import escape
 from models.absence import SlackStatus
 
@@ -169,7 +170,8 @@ class PeopleNames:
     async def _list(self, client: AsyncWebClient, now: float, wanted: set[str]) -> None:
         """Every member's profile, page by page, until all the wanted ones are found."""
         cursor: str | None = None
-        for _ in range(LIST_MOST_PAGES):
+        for page in range(LIST_MOST_PAGES):
+            await tier_2_turn(page)
             try:
                 answer = await client.users_list(limit=LIST_PAGE, cursor=cursor)
             except SlackApiError as exc:

@@ -5,6 +5,7 @@ Lengths are counted in characters (code points), as slack_sdk's own validators c
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -58,6 +59,18 @@ POSTS_PER_SECOND = 48.0
 # each, across every replica (models/pace.py), so that a first business day of a thousand
 # answers queues edits instead of drawing 429s.
 TIER_3_PER_MINUTE = 45.0
+# Tier 2 ("20+ per minute"): `users.list` and `conversations.list` pages. A few pages go at
+# once (Slack allows short bursts), then one every 60 / TIER_2_PER_MINUTE seconds, so reading
+# a workspace of thousands never draws 429s.
+TIER_2_PER_MINUTE = 18.0
+TIER_2_BURST = 3
+
+
+async def tier_2_turn(pages_read: int) -> None:
+    """Wait, when needed, before reading page `pages_read + 1` of a Tier 2 list."""
+    if pages_read >= TIER_2_BURST:
+        await asyncio.sleep(60.0 / TIER_2_PER_MINUTE)
+
 
 # Plan Bot's own choices, kept here so that every builder uses the same figures.
 NOTIFICATION_TEXT = 3000  # a message's plain `text` fallback: what a notification shows
