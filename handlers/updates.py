@@ -28,7 +28,7 @@ from models.cycle import (
     first_delivery,
     record_updates,
 )
-from models.db import session_scope
+from models.db import session_scope, write_scope
 from models.lookup import load_directory
 from models.measurefile import ActualRow
 from models.measures import record_actuals
@@ -220,7 +220,7 @@ async def record_and_refresh(
     write more in the same transaction use `record_reported` and `refresh_prompt` themselves."""
     first = True
     if entries or actuals:  # an answer that records nothing writes nothing, not even that it came
-        async with session_scope(ctx.engine) as session:
+        async with write_scope(ctx.engine) as session:
             first = await first_delivery(session, once)
             # An answer identical to one being recorded at this moment (`same_as`: a double
             # click handled at once by two workers) is the same answer: the database decides.
@@ -301,7 +301,7 @@ async def refresh_prompt(
     (a whole burst of answers is one edit: jobs/prompt_refresh.py); mark the department's
     canvas wanted too (its edit comes a few seconds later). The answer does not wait for
     either, and a failure here loses nothing: the updates are already stored."""
-    async with session_scope(ctx.engine) as session:
+    async with write_scope(ctx.engine) as session:
         plan_id = await active_plan_id(session)
         department = await department_by_key(session, plan_id, department_key)
         if department is None or department.id is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -116,6 +118,31 @@ async def session_scope(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+
+
+# One asyncio lock per SQLite engine and event loop (a lock belongs to its loop).
+_WRITERS: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[Any, asyncio.Lock]
+] = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def write_scope(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """`session_scope` for a transaction that writes. On SQLite, one such transaction at a time
+    in this process: the lock hands the database to the next writer the moment the last one
+    commits, where SQLite's busy handler would have each waiter poll (sleeping up to 100 ms a
+    time), so that a burst of answers queued behind each other for seconds (issue 18: a form,
+    which is acknowledged only once stored, missed Slack's 3 s). PostgreSQL locks rows, not
+    the database: nothing changes there."""
+    if engine.dialect.name != "sqlite":
+        async with session_scope(engine) as session:
+            yield session
+        return
+    loop = asyncio.get_running_loop()
+    locks = _WRITERS.setdefault(loop, weakref.WeakKeyDictionary())
+    lock = locks.setdefault(engine.sync_engine, asyncio.Lock())
+    async with lock, session_scope(engine) as session:
+        yield session
 
 
 @contextmanager

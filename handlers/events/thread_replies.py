@@ -36,7 +36,7 @@ from models.cycle import (
     first_delivery,
     prompt_for_message,
 )
-from models.db import session_scope
+from models.db import session_scope, write_scope
 from models.measurefile import ActualRow
 from models.pace import try_slot
 from models.plans import active_plan_id
@@ -193,7 +193,7 @@ async def _tick_the_reply(ctx: PlanContext, client: AsyncWebClient, reply: Threa
     """A ✅ on the reply, when the workspace's `reactions.add` budget (Tier 3, shared by every
     replica) has room: the answer in the thread is the acknowledgement; on a morning of a
     thousand replies the tick is left out rather than drawing 429s."""
-    async with session_scope(ctx.engine) as session:
+    async with write_scope(ctx.engine) as session:
         room = await try_slot(session, time.time(), REACTION_GAP, REACTIONS, burst=REACTION_BURST)
     if not room:
         log.info("no ✅ on %s: the workspace's reactions budget is spent", reply.ts)
@@ -237,7 +237,7 @@ async def _record(
     now = ctx.now()
     late = ctx.is_late(state.period)
     entries = entries_of(reading)
-    async with session_scope(ctx.engine) as session:
+    async with write_scope(ctx.engine) as session:
         if not await first_delivery(session, event_id):
             log.info("ignored a retried delivery of %s", event_id)
             return None
