@@ -219,6 +219,7 @@ async def record_and_refresh(
     a retry — gets the same answer and records nothing. False for such a repeat. Surfaces that
     write more in the same transaction use `record_reported` and `refresh_prompt` themselves."""
     first = True
+    waits = False
     if entries or actuals:  # an answer that records nothing writes nothing, not even that it came
         async with write_scope(ctx.engine) as session:
             first = await first_delivery(session, once)
@@ -229,13 +230,14 @@ async def record_and_refresh(
             if first:
                 await record_reported(ctx, session, state, entries, author=author, source=source)
                 await record_measures(ctx, session, state, actuals, author=author, source=source)
+                waits = await want_shown(ctx, session, state.id, state.period)
     if not first:
         log.info("answered a repeated %s without recording it", once.split(":")[0])
     try:
         await answer()
     finally:  # the prompt follows the stored answer even if telling the person failed
         if first and (entries or actuals):
-            await refresh_prompt(ctx, client, state.key, state.period)
+            await show_soon(ctx, client, state.id, waits)
     return first
 
 
@@ -293,26 +295,41 @@ def submission_key(view: dict[str, Any]) -> str:
     return f"view:{view.get('id', '')}:{view.get('hash', '')}"[:100]
 
 
+async def want_shown(
+    ctx: PlanContext, session: AsyncSession, department_id: int, period: str
+) -> bool:
+    """In the answer's own transaction: the month's prompt wanted, so that it shows the new
+    statuses and "Fire: updated by @chief on Nov 3", and the department's canvas. Whether a
+    prompt waits (one was posted)."""
+    if ctx.canvases:
+        await want_canvas(session, department_canvas(department_id), ctx.now())
+    return await want_prompt_refresh(session, department_id, period, ctx.now())
+
+
+async def show_soon(
+    ctx: PlanContext, client: AsyncWebClient, department_id: int, prompt_waits: bool
+) -> None:
+    """Once the answer is stored: wake the refresher, which edits the prompt at Slack's pace
+    for the workspace (a whole burst of answers is one edit: jobs/prompt_refresh.py), and start
+    the canvas's debounce. The answer does not wait for either, and a failure here loses
+    nothing: the updates are stored, and what waits is in the database."""
+    if ctx.canvases and ctx.canvas_wanted is not None:
+        ctx.canvas_wanted(ctx, client, department_id)
+    if prompt_waits and ctx.prompt_wanted is not None:
+        await ctx.prompt_wanted(ctx, client)
+
+
 async def refresh_prompt(
     ctx: PlanContext, client: AsyncWebClient, department_key: str, period: str
 ) -> None:
-    """Mark the month's prompt wanted, so that it shows the new statuses and "Fire: updated by
-    @chief on Nov 3", and wake the refresher, which edits it at Slack's pace for the workspace
-    (a whole burst of answers is one edit: jobs/prompt_refresh.py); mark the department's
-    canvas wanted too (its edit comes a few seconds later). The answer does not wait for
-    either, and a failure here loses nothing: the updates are already stored."""
+    """`want_shown` and `show_soon`, for a change stored without its own transaction at hand."""
     async with write_scope(ctx.engine) as session:
         plan_id = await active_plan_id(session)
         department = await department_by_key(session, plan_id, department_key)
         if department is None or department.id is None:
             return
-        if ctx.canvases:
-            await want_canvas(session, department_canvas(department.id), ctx.now())
-        wanted = await want_prompt_refresh(session, department.id, period, ctx.now())
-    if ctx.canvases and ctx.canvas_wanted is not None:
-        ctx.canvas_wanted(ctx, client, department.id)
-    if wanted and ctx.prompt_wanted is not None:
-        await ctx.prompt_wanted(ctx, client)
+        waits = await want_shown(ctx, session, department.id, period)
+    await show_soon(ctx, client, department.id, waits)
 
 
 def first_block_id(view: dict[str, Any]) -> str | None:

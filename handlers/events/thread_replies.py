@@ -27,7 +27,7 @@ from handlers.messages.thread import (
 from handlers.person import Person
 from handlers.reading.measures import KnownMeasure, MeasureReading, read_measure_lines
 from handlers.reading.replies import Known, ReplyReading, read_thread_reply
-from handlers.updates import record_measures, record_reported, refresh_prompt
+from handlers.updates import record_measures, record_reported, show_soon, want_shown
 from models.clean import clean_text
 from models.cycle import (
     DepartmentState,
@@ -170,8 +170,8 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
         if answer is None:
             return
         changed = answer.recorded or answer.restored or answer.measures
-        if changed:  # asked first: the prompt follows even if the thread answer fails
-            await refresh_prompt(ctx, client, state.key, state.period)
+        if changed:  # first: the prompt follows even if the thread answer fails
+            await show_soon(ctx, client, state.id, prompt_waits=True)
         message = (
             render_reply_answer(answer)
             if reading.is_update or answer.restored or numbers.lines or numbers.unreadable
@@ -291,6 +291,8 @@ async def _record(
             ],
             now=now,
         )
+        if changed or restored or given:  # shown on the prompt: wanted in the same transaction
+            await want_shown(ctx, session, state.id, state.period)
     return ReplyAnswer(
         department_key=state.key,
         department_name=state.name,
