@@ -175,18 +175,22 @@ async def _post_prompts(url: str, slack: SlackStandin, secret: str) -> tuple[str
     return period, sorted(departments, key=lambda d: d.key)
 
 
-def _owners(url: str) -> dict[str, str]:
+def _read(url: str, sql: str, **params: Any) -> list[Any]:
+    """The rows of one statement, read outside the bot (a connection of its own)."""
     engine = sa.create_engine(sync_url(url), poolclass=sa.NullPool)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(
-                sa.text(
-                    "SELECT d.key, o.user_id FROM departments d "
-                    "JOIN department_owners o ON o.department_id = d.id"
-                )
-            ).all()
+            return list(conn.execute(sa.text(sql), params).all())
     finally:
         engine.dispose()
+
+
+def _owners(url: str) -> dict[str, str]:
+    rows = _read(
+        url,
+        "SELECT d.key, o.user_id FROM departments d "
+        "JOIN department_owners o ON o.department_id = d.id",
+    )
     return {key: user for key, user in rows}
 
 
@@ -450,22 +454,15 @@ async def _drain(url: str, settings: Settings, started: float) -> tuple[bool, fl
     """Wait until no prompt waits for its refresh: whether it drained, and when (seconds
     after the rush began). The full run waits as long as Slack's pace needs (a thousand
     prompts at 45 a minute: about 23 minutes)."""
-    engine = sa.create_engine(sync_url(url), poolclass=sa.NullPool)
     most = DRAIN_MINUTES * 60.0
-    try:
-        while time.monotonic() - started < most:
-            with engine.connect() as conn:
-                waiting = conn.execute(
-                    sa.text(
-                        "SELECT count(*) FROM prompt_refreshes WHERE wanted > shown "
-                        "OR holder IS NOT NULL"
-                    )
-                ).scalar_one()
-            if waiting == 0:
-                return True, time.monotonic() - started
-            await asyncio.sleep(2.0)
-    finally:
-        engine.dispose()
+    while time.monotonic() - started < most:
+        ((waiting,),) = _read(
+            url,
+            "SELECT count(*) FROM prompt_refreshes WHERE wanted > shown OR holder IS NOT NULL",
+        )
+        if waiting == 0:
+            return True, time.monotonic() - started
+        await asyncio.sleep(2.0)
     return False, time.monotonic() - started
 
 
@@ -481,20 +478,14 @@ class Once:
 def _recorded_once(url: str, departments: list[Department], period: str) -> Once:
     """Each answer's rows: one per initiative and kind of answer (a click's "No change", the
     form, the thread), never two; every click, form and reply recorded something."""
-    engine = sa.create_engine(sync_url(url), poolclass=sa.NullPool)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                sa.text(
-                    "SELECT d.key, i.number, u.source, u.note FROM updates u "
-                    "JOIN initiatives i ON i.id = u.initiative_id "
-                    "JOIN departments d ON d.id = i.department_id "
-                    "WHERE u.period = :p AND u.source IN ('form', 'thread')"
-                ),
-                {"p": period},
-            ).all()
-    finally:
-        engine.dispose()
+    rows = _read(
+        url,
+        "SELECT d.key, i.number, u.source, u.note FROM updates u "
+        "JOIN initiatives i ON i.id = u.initiative_id "
+        "JOIN departments d ON d.id = i.department_id "
+        "WHERE u.period = :p AND u.source IN ('form', 'thread')",
+        p=period,
+    )
     kinds = Counter()
     answered: dict[str, set[str]] = defaultdict(set)
     for key, number, source, note in rows:
@@ -513,28 +504,32 @@ def _recorded_once(url: str, departments: list[Department], period: str) -> Once
     text = (
         f"{len(rows):,} rows, every answer recorded once"
         if ok
-        else f"{len(rows):,} rows: {duplicates} duplicated, {missing} answers missing"
+        else f"{len(rows):,} rows: {duplicates} duplicated ({_by_kind(kinds)}), "
+        f"{missing} answers missing"
     )
     return Once(ok, text, len(rows), duplicates, missing)
+
+
+def _by_kind(kinds: Counter[tuple[str, int, str]]) -> str:
+    """Which kinds of answer were recorded twice: what to look at first."""
+    twice: Counter[str] = Counter()
+    for (_, _, kind), n in kinds.items():
+        twice[kind] += max(0, n - 1)
+    twice = +twice  # only the kinds recorded twice
+    return ", ".join(f"{kind} {n}" for kind, n in twice.most_common()) or "none"
 
 
 def _prompts_current(
     url: str, slack: SlackStandin, departments: list[Department], period: str
 ) -> tuple[int, int]:
     """How many prompts show, for every initiative, the status the database holds now."""
-    engine = sa.create_engine(sync_url(url), poolclass=sa.NullPool)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                sa.text(
-                    "SELECT d.key, i.number, u.status FROM updates u "
-                    "JOIN initiatives i ON i.id = u.initiative_id "
-                    "JOIN departments d ON d.id = i.department_id "
-                    "WHERE u.id IN (SELECT max(u2.id) FROM updates u2 GROUP BY u2.initiative_id)"
-                )
-            ).all()
-    finally:
-        engine.dispose()
+    rows = _read(
+        url,
+        "SELECT d.key, i.number, u.status FROM updates u "
+        "JOIN initiatives i ON i.id = u.initiative_id "
+        "JOIN departments d ON d.id = i.department_id "
+        "WHERE u.id IN (SELECT max(u2.id) FROM updates u2 GROUP BY u2.initiative_id)",
+    )
     latest: dict[str, dict[int, str]] = defaultdict(dict)
     for key, number, status in rows:
         latest[key][int(number)] = str(status)
