@@ -212,6 +212,7 @@ async def record_and_refresh(
     once: str,
     actuals: Sequence[ActualRow] = (),
     same_as: str | None = None,
+    urgent: bool = False,
 ) -> bool:
     """What every surface does with an answer: record it, then `answer` the person (it is
     stored by then), then show it on the month's prompt. `once` names the interaction (a
@@ -221,7 +222,8 @@ async def record_and_refresh(
     first = True
     waits = False
     if entries or actuals:  # an answer that records nothing writes nothing, not even that it came
-        async with write_scope(ctx.engine) as session:
+        # `urgent`: Slack's acknowledgement waits for this write (a form): it goes first.
+        async with write_scope(ctx.engine, urgent=urgent) as session:
             first = await first_delivery(session, once)
             # An answer identical to one being recorded at this moment (`same_as`: a double
             # click handled at once by two workers) is the same answer: the database decides.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -120,29 +121,70 @@ async def session_scope(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
             raise
 
 
-# One asyncio lock per SQLite engine and event loop (a lock belongs to its loop).
+class Turns:
+    """Writers to one SQLite database from this process, one at a time, in the order they came
+    — except that a writer an acknowledgement waits for (a form, stored before Slack is
+    answered) goes before those whose person has been answered already."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiting: tuple[deque[asyncio.Future[None]], ...] = (deque(), deque())
+
+    async def take(self, *, urgent: bool = False) -> None:
+        if not self._held:
+            self._held = True
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._waiting[0 if urgent else 1]
+        queue.append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.give()  # handed the turn just as it was cancelled: pass it on
+            elif turn in queue:
+                queue.remove(turn)
+            raise
+
+    def give(self) -> None:
+        for queue in self._waiting:
+            while queue:
+                turn = queue.popleft()
+                if not turn.done():
+                    turn.set_result(None)
+                    return
+        self._held = False
+
+
+# One Turns per SQLite engine and event loop (futures belong to their loop).
 _WRITERS: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[Any, asyncio.Lock]
+    asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[Any, Turns]
 ] = weakref.WeakKeyDictionary()
 
 
 @asynccontextmanager
-async def write_scope(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+async def write_scope(engine: AsyncEngine, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
     """`session_scope` for a transaction that writes. On SQLite, one such transaction at a time
-    in this process: the lock hands the database to the next writer the moment the last one
+    in this process (`Turns`): the database goes to the next writer the moment the last one
     commits, where SQLite's busy handler would have each waiter poll (sleeping up to 100 ms a
-    time), so that a burst of answers queued behind each other for seconds (issue 18: a form,
-    which is acknowledged only once stored, missed Slack's 3 s). PostgreSQL locks rows, not
-    the database: nothing changes there."""
+    time), and an `urgent` writer — one an acknowledgement waits for — goes first. Under a
+    thousand answers a minute (issue 18) answers queued behind each other for seconds, and a
+    form, acknowledged only once stored, missed Slack's 3 s. PostgreSQL locks rows, not the
+    database: nothing changes there."""
     if engine.dialect.name != "sqlite":
         async with session_scope(engine) as session:
             yield session
         return
     loop = asyncio.get_running_loop()
-    locks = _WRITERS.setdefault(loop, weakref.WeakKeyDictionary())
-    lock = locks.setdefault(engine.sync_engine, asyncio.Lock())
-    async with lock, session_scope(engine) as session:
-        yield session
+    turns = _WRITERS.setdefault(loop, weakref.WeakKeyDictionary()).setdefault(
+        engine.sync_engine, Turns()
+    )
+    await turns.take(urgent=urgent)
+    try:
+        async with session_scope(engine) as session:
+            yield session
+    finally:
+        turns.give()
 
 
 @contextmanager

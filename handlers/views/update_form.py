@@ -94,6 +94,7 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
             answer=close_or_turn_the_page,
             once=submission_key(view),
             actuals=actuals,
+            urgent=True,  # acknowledged once stored: Slack waits at most 3 s
         )
 
 

@@ -9,7 +9,7 @@ import asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from models.db import session_scope, write_scope
+from models.db import Turns, session_scope, write_scope
 from models.tables import PostPace
 
 
@@ -40,3 +40,53 @@ async def test_writers_take_turns_on_sqlite_and_not_on_postgresql(engine: AsyncE
     async with session_scope(engine) as session:
         keys = (await session.exec(select(PostPace.key).order_by(PostPace.key))).all()
     assert keys == ["first", "second"]
+
+
+async def test_a_writer_an_acknowledgement_waits_for_goes_first_on_sqlite(
+    engine: AsyncEngine,
+) -> None:
+    """One writer holds the database; a writer already answered queues, then a form (urgent)
+    arrives: the form goes next. On PostgreSQL nobody waits."""
+    order: list[str] = []
+    holding = asyncio.Event()
+
+    async def holder() -> None:
+        async with write_scope(engine) as session:
+            session.add(PostPace(key="holder", next_at=1.0, gap=1.0))
+            holding.set()
+            await asyncio.sleep(0.2)
+            order.append("holder")
+
+    async def writer(key: str, *, urgent: bool, after: float) -> None:
+        await holding.wait()
+        await asyncio.sleep(after)
+        async with write_scope(engine, urgent=urgent) as session:
+            session.add(PostPace(key=key, next_at=1.0, gap=1.0))
+            order.append(key)
+
+    await asyncio.gather(
+        holder(),
+        writer("answered", urgent=False, after=0.0),
+        writer("form", urgent=True, after=0.05),
+    )
+    if engine.dialect.name == "sqlite":
+        assert order == ["holder", "form", "answered"]
+    else:
+        assert order == ["answered", "form", "holder"]
+    async with session_scope(engine) as session:
+        assert len((await session.exec(select(PostPace.key))).all()) == 3
+
+
+async def test_a_writer_given_up_while_waiting_does_not_hold_up_the_rest() -> None:
+    turns = Turns()
+    await turns.take()
+    waiting = asyncio.create_task(turns.take())
+    behind = asyncio.create_task(turns.take())
+    await asyncio.sleep(0)
+    waiting.cancel()  # e.g. the request's task cancelled while it queued
+    await asyncio.sleep(0)
+    turns.give()
+    await asyncio.wait_for(behind, 1)  # the one behind it gets the turn
+    turns.give()
+    await asyncio.wait_for(turns.take(), 1)  # and the database is free again after it
+    assert waiting.cancelled()
