@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import math
 import os
@@ -9,11 +10,13 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from rich.console import Console
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -154,6 +157,32 @@ def stop(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=timeout)
+
+
+async def until_ready(
+    base: str,
+    process: subprocess.Popen[Any],
+    log: Path,
+    *,
+    what: str = "planbot serve",
+    timeout: float = 60.0,
+    pause: float = 0.02,
+) -> float:
+    """Seconds until `base`/healthz answers 200; raises if the process exits first (with its
+    log's tail) or `timeout` passes."""
+    started = time.perf_counter()
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=1.0) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{what} exited: {tail(log)}")
+            try:
+                if (await client.get(f"{base}/healthz")).status_code == 200:
+                    return time.perf_counter() - started
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(pause)
+    raise RuntimeError(f"{what} not ready after {timeout:.0f} s")
 
 
 def python() -> str:

@@ -182,13 +182,13 @@ def postgres_url(base: str, workload: Workload) -> str:
     )
 
 
-def _admin(base: str) -> sa.Engine:
+def admin_engine(base: str) -> sa.Engine:
     return sa.create_engine(sync_url(base), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
 
 
 def postgres_available(base: str) -> str | None:
     """None when the server answers, else why not."""
-    engine = _admin(base)
+    engine = admin_engine(base)
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
@@ -247,7 +247,7 @@ def ensure_postgres(base: str, workload: Workload) -> str:
     name = make_url(url).database
     spec = workload.plan()
     wanted = (workload.fingerprint, expected_updates(workload, spec))
-    admin = _admin(base)
+    admin = admin_engine(base)
     try:
         with admin.connect() as conn:
             exists = conn.execute(
@@ -283,7 +283,7 @@ def _vacuum(url: str) -> None:
     """What autovacuum does to a table soon after a bulk insert, done now rather than part-way
     through a measurement: statistics, and the visibility map that lets index-only scans skip
     the table."""
-    engine = _admin(url)
+    engine = admin_engine(url)
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("VACUUM (ANALYZE)"))
@@ -302,7 +302,7 @@ def fresh_sqlite_copy(workload: Workload, into: Path) -> str:
 
 
 def drop_postgres(base: str, workload: Workload) -> None:
-    admin = _admin(base)
+    admin = admin_engine(base)
     try:
         with admin.connect() as conn:
             name = f"planbot_bench_{workload.name}"

@@ -31,7 +31,7 @@ from bench.common import (
     percentile,
     python,
     say,
-    tail,
+    until_ready,
 )
 from bench.data import LARGE, LAST_PERIOD, NOW, fresh_sqlite_copy
 from models.db import create_engine, session_scope
@@ -60,21 +60,6 @@ async def _publish(url: str) -> dict[str, str]:
         }
     finally:
         await engine.dispose()
-
-
-async def _ready(base: str, process: Any, log: Path) -> None:
-    deadline = time.monotonic() + READY_SECONDS
-    async with httpx.AsyncClient(timeout=1.0) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited: {tail(log)}")
-            try:
-                if (await client.get(f"{base}/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.02)
-    raise RuntimeError("server not ready")
 
 
 async def _load(url: str, seconds: float, workers: int) -> dict[str, Any]:
@@ -143,7 +128,7 @@ async def run_public_pages(settings: Settings) -> list[Row]:
         sizes: dict[str, int] = {}
         with contextlib.ExitStack() as stack:
             process = stack.enter_context(child(args, env, log, workdir))
-            await _ready(base, process, log)
+            await until_ready(base, process, log, what="server", timeout=READY_SECONDS)
             async with httpx.AsyncClient() as client:
                 for name, path in paths.items():
                     page = await client.get(base + path)
@@ -166,7 +151,9 @@ async def run_public_pages(settings: Settings) -> list[Row]:
                 bare_log = log_file("public-bare.log")
                 bare_process = stack.enter_context(child(bare_args, child_env(), bare_log, workdir))
                 bare[name] = f"http://127.0.0.1:{bare_port}"
-                await _ready(bare[name], bare_process, bare_log)
+                await until_ready(
+                    bare[name], bare_process, bare_log, what="bare server", timeout=READY_SECONDS
+                )
             for name, path in paths.items():
                 say(
                     f"public pages: {name} ({sizes[name]:,} bytes) and its bare twin, "

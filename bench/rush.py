@@ -39,7 +39,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from bench.common import DATA_DIR, Row, Settings, mb, ms, percentile, say, status_kib
-from bench.data import Workload, _admin, fanout_workload, fresh_sqlite_copy, postgres_url
+from bench.data import Workload, admin_engine, fanout_workload, fresh_sqlite_copy, postgres_url
 from bench.served import Server
 from bot import slack_requests
 from bot.app import plan_context
@@ -119,7 +119,7 @@ def _postgres_copy(base: str, workload: Workload) -> str:
     CREATE DATABASE … TEMPLATE: each run starts from the same data."""
     template = make_url(postgres_url(base, workload)).database
     name = f"{template}_rush"
-    admin = _admin(base)
+    admin = admin_engine(base)
     try:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -315,7 +315,7 @@ async def _rush(
             await _send(plan, servers, outcome)
             sent_in = time.monotonic() - started
             await _settle(slack, departments)
-            drained, drain_seconds = await _drain(url, settings, started)
+            drained, drain_seconds = await _drain(url, started)
             sampler.cancel()
         finally:
             for p in processes:
@@ -450,7 +450,7 @@ async def _settle(slack: SlackStandin, departments: list[Department], most: floa
         await asyncio.sleep(0.5)
 
 
-async def _drain(url: str, settings: Settings, started: float) -> tuple[bool, float]:
+async def _drain(url: str, started: float) -> tuple[bool, float]:
     """Wait until no prompt waits for its refresh: whether it drained, and when (seconds
     after the rush began). The full run waits as long as Slack's pace needs (a thousand
     prompts at 45 a minute: about 23 minutes)."""

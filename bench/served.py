@@ -38,7 +38,7 @@ from bench.common import (
     python,
     say,
     status_kib,
-    tail,
+    until_ready,
 )
 from bench.data import HARTFORD, fresh_sqlite_copy
 from bench.profiling import profile_path, show
@@ -96,19 +96,9 @@ class Server:
 
     async def ready(self, process: Any) -> float:
         """Seconds from now until /healthz answers 200."""
-        started = time.perf_counter()
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        async with httpx.AsyncClient(timeout=1.0) as client:
-            while time.monotonic() < deadline:
-                if process.poll() is not None:
-                    raise RuntimeError(f"{self.kind} exited: {tail(self.log)}")
-                try:
-                    if (await client.get(f"{self.base}/healthz")).status_code == 200:
-                        return time.perf_counter() - started
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.01)
-        raise RuntimeError(f"{self.kind} not ready after {READY_TIMEOUT_SECONDS:.0f} s")
+        return await until_ready(
+            self.base, process, self.log, what=self.kind, timeout=READY_TIMEOUT_SECONDS, pause=0.01
+        )
 
     def request(self, text: str) -> slack_requests.SignedRequest:
         return slack_requests.slash_command(

@@ -58,6 +58,7 @@ from bench.common import (
     say,
     status_kib,
     tail,
+    until_ready,
 )
 from bot import slack_requests
 from bot.standin import SlackStandin
@@ -332,21 +333,6 @@ class Load:
                 await asyncio.wait(pending, timeout=30)
 
 
-async def _ready(base: str, process: Any) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    async with httpx.AsyncClient(timeout=1.0) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError("planbot serve exited")
-            try:
-                if (await client.get(f"{base}/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    raise RuntimeError("planbot serve not ready")
-
-
 def _logged_errors(log: Path) -> list[str]:
     found = []
     for line in log.read_text(errors="replace").splitlines():
@@ -383,7 +369,7 @@ async def _soak(database: str, url: str, workdir: Path, minutes: float) -> list[
             entry = [str(Path(python()).with_name("planbot"))]
         args = [*entry, "serve", "--host", "127.0.0.1", "--port", str(port)]
         with child(args, env, log, workdir) as process:
-            await _ready(base, process)
+            await until_ready(base, process, log, timeout=READY_TIMEOUT_SECONDS, pause=0.05)
             samples: list[tuple[float, int]] = []
             started = time.monotonic()
             stop = asyncio.Event()
