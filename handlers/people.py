@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -134,20 +134,56 @@ class PeopleNames:
         found = self._seen.get(user_id)
         return found[1].name if found is not None else user_id
 
+    async def profiles_as_read(
+        self, client: AsyncWebClient, user_ids: Iterable[str]
+    ) -> AsyncIterator[dict[str, Profile]]:
+        """`profiles`, in steps: first those read a moment ago, then the people found on each
+        users.list page as it comes, and last everyone else (users.info, or a bare profile).
+        Each person comes once; together, everyone asked for. A fan-out addresses the first
+        departments while a workspace of thousands is still being read (Tier 2 pages)."""
+        wanted = list(dict.fromkeys(user_ids))
+        now = time.monotonic()
+        given: set[str] = set()
+
+        def read() -> dict[str, Profile]:
+            found = {
+                u: self._seen[u][1]
+                for u in wanted
+                if u not in given and self._fresh(u, now, STATUS_TTL_SECONDS)
+            }
+            given.update(found)
+            return found
+
+        if found := read():
+            yield found
+        if len(wanted) - len(given) >= LIST_FROM:
+            async for _ in self._pages(client, now, set(wanted) - given):
+                if found := read():
+                    yield found
+        await self._one_by_one(client, now, [u for u in wanted if u not in given])
+        if rest := {u: self._seen.get(u, (0.0, Profile(u)))[1] for u in wanted if u not in given}:
+            yield rest
+
     async def _look_up(self, client: AsyncWebClient, user_ids: Iterable[str], ttl: float) -> None:
         now = time.monotonic()
         wanted = [u for u in dict.fromkeys(user_ids) if not self._fresh(u, now, ttl)]
         if len(wanted) >= LIST_FROM:
-            await self._list(client, now, set(wanted))
+            async for _ in self._pages(client, now, set(wanted)):
+                pass
             wanted = [u for u in wanted if not self._fresh(u, now, ttl)]
-        if wanted:
-            at_once = asyncio.Semaphore(INFO_AT_ONCE)
+        await self._one_by_one(client, now, wanted)
 
-            async def one(user_id: str) -> None:
-                async with at_once:
-                    await self._info(client, now, user_id)
+    async def _one_by_one(self, client: AsyncWebClient, now: float, user_ids: list[str]) -> None:
+        """users.info for each of `user_ids`, a few at a time."""
+        if not user_ids:
+            return
+        at_once = asyncio.Semaphore(INFO_AT_ONCE)
 
-            await asyncio.gather(*(one(user_id) for user_id in wanted))
+        async def one(user_id: str) -> None:
+            async with at_once:
+                await self._info(client, now, user_id)
+
+        await asyncio.gather(*(one(user_id) for user_id in user_ids))
 
     def _fresh(self, user_id: str, now: float, ttl: float) -> bool:
         cached = self._seen.get(user_id)
@@ -167,8 +203,11 @@ class PeopleNames:
             log.warning("users.info failed for %s: %s", user_id, type(exc).__name__)
             self._keep(user_id, now, Profile(user_id))
 
-    async def _list(self, client: AsyncWebClient, now: float, wanted: set[str]) -> None:
-        """Every member's profile, page by page, until all the wanted ones are found."""
+    async def _pages(
+        self, client: AsyncWebClient, now: float, wanted: set[str]
+    ) -> AsyncIterator[None]:
+        """Every member's profile, page by page (a step after each), until all the wanted
+        ones are found."""
         cursor: str | None = None
         for page in range(LIST_MOST_PAGES):
             await tier_2_turn(page)
@@ -185,6 +224,7 @@ class PeopleNames:
                 if user_id and _name(member):
                     self._keep(str(user_id), now, _profile(str(user_id), member))
                     wanted.discard(str(user_id))
+            yield
             cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
             if cursor is None or not wanted:
                 return

@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.channels import CHANNEL_ERRORS, BlockedPost, by_channel, post_joining
 from handlers.context import PlanContext
-from handlers.cover import Cover, who_is_away
+from handlers.cover import Cover, away_as_read
 from handlers.messages.channels import render_unreachable
 from handlers.messages.layout import Message, People
 from handlers.messages.prompt import render_prompt, render_unowned
@@ -131,19 +131,42 @@ async def post_monthly_prompts(
         else:
             ready.append((state, channel))
     slots = asyncio.Semaphore(CONCURRENT_POSTS)
-    # Who is away (`/plan away`, or a Slack status read now) is not pinged: the prompt names
-    # who answers meanwhile.
-    cover = await who_is_away(
-        ctx, client, [u for state, _ in ready for u in (*state.owners, *state.backups)]
-    )
-    names = await ctx.people.names(client, cover.away) if cover.away else mention
 
-    async def post(state: DepartmentState, channel: str) -> None:
+    async def post(state: DepartmentState, channel: str, cover: Cover, names: People) -> None:
         async with slots:
             await _post_one(ctx, client, careful, state, channel, run, pace, me, cover, names)
 
+    # Who is away (`/plan away`, or a Slack status read now) is not pinged: the prompt names
+    # who answers meanwhile. A department's prompt goes as soon as its people's statuses are
+    # in: on a workspace of thousands, the first pages of members are read in a moment and
+    # the rest at Slack's Tier 2 pace, while the first prompts are already going out.
+    waiting = [
+        (state, channel, {u for u in (*state.owners, *state.backups) if u})
+        for state, channel in ready
+    ]
+    posts: list[asyncio.Task[None]] = []
     async with keep_leases(ctx, me):
-        await asyncio.gather(*(post(state, channel) for state, channel in ready))
+        try:
+            cover, read = Cover(), set[str]()
+            names: People = mention
+            async for part in away_as_read(ctx, client, [u for *_, us in waiting for u in us]):
+                cover = cover.joined(part)
+                read.update(part.profiles)
+                names = await ctx.people.names(client, cover.away) if cover.away else mention
+                due = [w for w in waiting if w[2] <= read]
+                waiting = [w for w in waiting if not w[2] <= read]
+                posts += [asyncio.create_task(post(s, c, cover, names)) for s, c, _ in due]
+            # Everyone's statuses have been read by now: nothing should be left waiting.
+            posts += [asyncio.create_task(post(s, c, cover, names)) for s, c, _ in waiting]
+            await asyncio.gather(*posts)
+        except asyncio.CancelledError:
+            for task in posts:
+                task.cancel()
+            raise
+        except Exception:
+            # The prompts already going out finish: each is claimed and recorded on its own.
+            await asyncio.gather(*posts, return_exceptions=True)
+            raise
     run.posted.sort()
     run.already.sort()
     run.failed.sort()

@@ -113,3 +113,22 @@ async def test_a_users_list_run_keeps_every_member_it_read(slack: SlackStandin) 
     people = await names.names(client_for(slack), wanted)
     assert [people(u) for u in wanted] == [f"@Person {n}" for n in range(440, 450)]
     assert len(names) >= len(MEMBERS)  # every member listed (the bot and guests too)
+
+
+async def test_profiles_come_page_by_page_each_person_once(slack: SlackStandin) -> None:
+    people = PeopleNames()
+    client = client_for(slack)
+    await people.names(client, ["U0001"])  # read a moment ago: given at once
+    members = (5, 210, 220, 230, 240, 250, 260, 440, 449)
+    wanted = ["U0001", *(f"U{n:04d}" for n in members), "UGUEST"]
+    steps = []
+    async for found in people.profiles_as_read(client, wanted):
+        steps.append((sorted(found), len(slack.calls_to("users.list"))))
+    assert steps == [
+        (["U0001"], 0),
+        (["U0005"], 1),
+        (["U0210", "U0220", "U0230", "U0240", "U0250", "U0260"], 2),
+        (["U0440", "U0449"], 3),
+        (["UGUEST"], 3),  # not a member: users.info, after the list
+    ]
+    assert [c.args["user"] for c in slack.calls_to("users.info")] == ["U0001", "UGUEST"]

@@ -103,3 +103,43 @@ async def test_two_fan_outs_at_once_share_one_pace(city: Workspace, database_url
     assert posts_of(ws, PROMPT_EVENT) == Counter(dict.fromkeys(OWNED, 1))
     limited = [c for c in ws.slack.calls_to("chat.postMessage") if c.status == 429]
     assert len(limited) < len(OWNED), len(limited)
+
+
+async def test_on_a_large_workspace_prompts_go_out_while_its_members_are_still_being_read(
+    database_url: str, hartford: int
+) -> None:
+    # Four users.list pages of 200 members, the fourth at Slack's Tier 2 pace. Every owner is
+    # on the first page but one, on the last: on vacation, a co-owner answers meanwhile.
+    leads = {key: f"U0LEAD{n:03d}" for n, key in enumerate(OWNED)}
+    late, last = "U0LATE", OWNED[-1]
+    users = {
+        **PEOPLE,
+        **{lead: f"Lead of {key}" for key, lead in leads.items()},
+        **{f"U0MEMBER{n:04d}": f"Member {n}" for n in range(650)},
+        late: "Late Lead",
+    }
+    async with Workspace(
+        database_url, admins=(ADMIN,), users=users, updates_channel=UPDATES, now=lambda: NOW
+    ) as ws:
+        async with session_scope(ws.engine) as session:
+            for key in OWNED:
+                owners = [late, leads[key]] if key == last else [leads[key]]
+                department = await find_department(session, key)
+                await set_owners(session, department, owners, f"C0{key.upper()[:9]}")
+        ws.slack.set_status(late, "Vacationing", ":palm_tree:", int(NOW.timestamp()) + 86_400)
+        run = await post_monthly_prompts(ws.ctx, ws.app.client, PERIOD)
+    assert sorted(run.posted) == sorted(OWNED) and run.failed == []
+    assert posts_of(ws, PROMPT_EVENT) == Counter(dict.fromkeys(OWNED, 1))
+    pages = ws.slack.calls_to("users.list")
+    assert len(pages) == 4
+    prompts = {
+        c.args["metadata"]["event_payload"]["department"]: c
+        for c in ws.slack.calls_to("chat.postMessage")
+        if c.ok and (c.args.get("metadata") or {}).get("event_type") == PROMPT_EVENT
+    }
+    # The departments whose people were read first did not wait for the last page…
+    early = [key for key, call in prompts.items() if call.at < pages[-1].at]
+    assert len(early) >= len(OWNED) // 2 and last not in early, early
+    # …and the one that did knows its owner is away: not pinged, the co-owner asked.
+    text = str(prompts[last].args["text"]) + str(prompts[last].args.get("blocks"))
+    assert f"<@{late}>" not in text and f"<@{leads[last]}>" in text
