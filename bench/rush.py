@@ -321,7 +321,7 @@ async def _rush(
             for p in processes:
                 p.__exit__(None, None, None)
         once = _recorded_once(url, departments, period)
-        current, compared = _prompts_current(url, slack, departments, period)
+        current, compared, stale = _prompts_current(url, slack, departments, period)
         updates = [c.at for c in slack.calls_to("chat.update") if c.ok]
         limited = Counter(c.method for c in slack.calls if c.status == 429)
     acks = [s.seconds for s in outcome.sent]
@@ -351,6 +351,8 @@ async def _rush(
         f"prompts current {current}/{compared}, drained in {drain_seconds:.0f} s; "
         f"chat.update ≤ {window}/min; peak {mb(peak)}"
     )
+    for key, shown, held in stale[:5]:
+        say(f"  not current: {key}: shows {shown}, the database holds {held}")
     return Row(
         "Rush hour: a minute of answers from every department",
         f"{len(departments):,} departments × 3 initiatives, each its own owner and channel; "
@@ -379,6 +381,10 @@ async def _rush(
             "rate_limited": dict(limited),
             "prompts_current": current,
             "prompts_compared": compared,
+            "prompts_not_current": [
+                {"department": key, "shows": shown, "holds": held}
+                for key, shown, held in stale[:20]
+            ],
             "drain_seconds": drain_seconds,
             "updates_in_a_minute": window,
             "peak_rss_kib": peak,
@@ -521,8 +527,9 @@ def _by_kind(kinds: Counter[tuple[str, int, str]]) -> str:
 
 def _prompts_current(
     url: str, slack: SlackStandin, departments: list[Department], period: str
-) -> tuple[int, int]:
-    """How many prompts show, for every initiative, the status the database holds now."""
+) -> tuple[int, int, list[tuple[str, dict[int, str], dict[int, str]]]]:
+    """How many prompts show, for every initiative, the status the database holds now; of
+    those that do not, what each shows and what the database holds."""
     rows = _read(
         url,
         "SELECT d.key, i.number, u.status FROM updates u "
@@ -534,6 +541,7 @@ def _prompts_current(
     for key, number, status in rows:
         latest[key][int(number)] = str(status)
     current = 0
+    stale: list[tuple[str, dict[int, str], dict[int, str]]] = []
     for d in departments:
         message = next(
             (m for m in slack.messages.get(d.channel, []) if m["ts"] == d.prompt_ts), None
@@ -546,7 +554,9 @@ def _prompts_current(
         }
         if shown and shown == latest[d.key]:
             current += 1
-    return current, len(departments)
+        else:
+            stale.append((d.key, shown, latest[d.key]))
+    return current, len(departments), stale
 
 
 def _most_in_window(moments: list[float], seconds: float) -> int:
