@@ -72,7 +72,9 @@ SENTENCES = (
     "1 on track 2 on track 3 at risk (permits)",
 )
 STATUS_WORDS = {s.word: s.value for s in Status}  # "On track" → "on_track"
-LINE = re.compile(r"\*(\d+)\.\* \S+ ([A-Z][a-z]+(?: [a-z]+)?) —")
+# An initiative's line on the prompt: '*1.* 🟢 On track · 15% — Open the academy' (the percent
+# only when one was given).
+LINE = re.compile(r"\*(\d+)\.\* \S+ ([A-Z][a-z]+(?: [a-z]+)?)(?: · \d+%)? —")
 
 
 @dataclass(frozen=True)
@@ -532,10 +534,11 @@ def _prompts_current(
     those that do not, what each shows and what the database holds."""
     rows = _read(
         url,
-        "SELECT d.key, i.number, u.status FROM updates u "
-        "JOIN initiatives i ON i.id = u.initiative_id "
-        "JOIN departments d ON d.id = i.department_id "
-        "WHERE u.id IN (SELECT max(u2.id) FROM updates u2 GROUP BY u2.initiative_id)",
+        # The latest as the bot orders them (models/queries.py latest_update_id).
+        "SELECT key, number, status FROM (SELECT d.key, i.number, u.status, row_number() OVER "
+        "(PARTITION BY u.initiative_id ORDER BY u.period DESC, u.received_at DESC, u.id DESC) "
+        "AS nth FROM updates u JOIN initiatives i ON i.id = u.initiative_id "
+        "JOIN departments d ON d.id = i.department_id) AS latest WHERE nth = 1",
     )
     latest: dict[str, dict[int, str]] = defaultdict(dict)
     for key, number, status in rows:
@@ -546,14 +549,13 @@ def _prompts_current(
         message = next(
             (m for m in slack.messages.get(d.channel, []) if m["ts"] == d.prompt_ts), None
         )
-        shown = {
-            int(n): STATUS_WORDS.get(word, word)
-            for n, word in LINE.findall(
-                json.dumps((message or {}).get("blocks"), ensure_ascii=False)
-            )
-        }
+        blocks = json.dumps((message or {}).get("blocks"), ensure_ascii=False)
+        shown = {int(n): STATUS_WORDS.get(word, word) for n, word in LINE.findall(blocks)}
         if shown and shown == latest[d.key]:
             current += 1
+        elif set(shown) != set(latest[d.key]):  # a line this check cannot read: say which
+            lines = [line for line in blocks.split("\\n") if line.lstrip('"').startswith("*")]
+            stale.append((d.key, {0: f"unread lines: {lines[:3]}"}, latest[d.key]))
         else:
             stale.append((d.key, shown, latest[d.key]))
     return current, len(departments), stale
