@@ -97,11 +97,12 @@ def outside_the_plan(period: str, open_period: str, first_period: str | None) ->
 
 
 async def reporting_state(
-    ctx: PlanContext, department_key: str, period: str, person: Person
+    ctx: PlanContext, department_key: str, period: str, person: Person, *, urgent: bool = False
 ) -> Reporting:
     """The department as its form shows it, when this person may report for it (an owner or
-    an admin) and the period is one the plan is reported on; otherwise what to tell them."""
-    async with session_scope(ctx.engine) as session:
+    an admin) and the period is one the plan is reported on; otherwise what to tell them.
+    `urgent`: read before Slack is answered (a form submitted)."""
+    async with session_scope(ctx.engine, urgent=urgent) as session:
         plan = await active_plan(session)
         assert plan.id is not None
         outside = outside_the_plan(period, ctx.open_period(), plan.first_period)

@@ -110,8 +110,18 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 @asynccontextmanager
-async def session_scope(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    """One session, committed when the block ends without an error, rolled back otherwise."""
+async def session_scope(
+    engine: AsyncEngine, *, urgent: bool = False
+) -> AsyncIterator[AsyncSession]:
+    """One session, committed when the block ends without an error, rolled back otherwise.
+    `urgent`: Slack's acknowledgement waits for it (a form, read and stored before Slack is
+    answered); it may use the connections kept for such work (`lane`)."""
+    async with lane(engine, urgent=urgent), _session(engine) as session:
+        yield session
+
+
+@asynccontextmanager
+async def _session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     async with session_factory(engine)() as session:
         try:
             yield session
@@ -119,6 +129,47 @@ async def session_scope(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+
+
+# Connections of the pool kept for work an acknowledgement waits for. Every other session waits
+# for a place in the rest of the pool rather than for the pool itself: under a rush of answers
+# (issue 18) the work done after each click and reply was acknowledged took every connection,
+# and forms — stored before they are acknowledged — waited past Slack's 3 s (hundreds of 500
+# in a minute on PostgreSQL, once the machine was busy).
+URGENT_CONNECTIONS = 3
+
+# One lane per engine and event loop (a semaphore belongs to its loop).
+_LANES: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[Any, asyncio.Semaphore]
+] = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def lane(engine: AsyncEngine, *, urgent: bool = False) -> AsyncIterator[None]:
+    """A place among the pool's connections that are not kept for urgent work; urgent work
+    goes straight to the pool. Waiting longer than the pool would is the pool's timeout."""
+    pool = engine.sync_engine.pool
+    overflow = getattr(pool, "_max_overflow", -1)
+    room = pool.size() + overflow - URGENT_CONNECTIONS if isinstance(pool, sa.pool.QueuePool) else 0
+    if urgent or overflow < 0 or room < 1:
+        yield
+        return
+    lanes = _LANES.setdefault(asyncio.get_running_loop(), weakref.WeakKeyDictionary())
+    places = lanes.get(engine.sync_engine)
+    if places is None:
+        places = lanes[engine.sync_engine] = asyncio.Semaphore(room)
+    timeout = float(getattr(pool, "_timeout", 30.0))
+    try:
+        await asyncio.wait_for(places.acquire(), timeout)
+    except TimeoutError:
+        raise sa.exc.TimeoutError(
+            f"no connection for {timeout:.0f} s ({room} in use, {URGENT_CONNECTIONS} kept for "
+            "acknowledgements)"
+        ) from None
+    try:
+        yield
+    finally:
+        places.release()
 
 
 class Turns:
@@ -172,19 +223,20 @@ async def write_scope(engine: AsyncEngine, *, urgent: bool = False) -> AsyncIter
     form, acknowledged only once stored, missed Slack's 3 s. PostgreSQL locks rows, not the
     database: nothing changes there."""
     if engine.dialect.name != "sqlite":
-        async with session_scope(engine) as session:
+        async with session_scope(engine, urgent=urgent) as session:
             yield session
         return
     loop = asyncio.get_running_loop()
     turns = _WRITERS.setdefault(loop, weakref.WeakKeyDictionary()).setdefault(
         engine.sync_engine, Turns()
     )
-    await turns.take(urgent=urgent)
-    try:
-        async with session_scope(engine) as session:
-            yield session
-    finally:
-        turns.give()
+    async with lane(engine, urgent=urgent):  # a place first: a turn is never held waiting
+        await turns.take(urgent=urgent)
+        try:
+            async with _session(engine) as session:
+                yield session
+        finally:
+            turns.give()
 
 
 @contextmanager

@@ -50,7 +50,10 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
         metadata = FormMetadata.load(str(view.get("private_metadata") or ""))
         reporting = Reporting(None, None)
         if metadata is not None:
-            reporting = await reporting_state(ctx, metadata.department, metadata.period, person)
+            # Read before Slack is answered: in the pool's connections kept for that.
+            reporting = await reporting_state(
+                ctx, metadata.department, metadata.period, person, urgent=True
+            )
         state = reporting.state
         if metadata is None or state is None:
             log.warning("refused a form submission by %s", user, extra={"user": user})

@@ -8,6 +8,8 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.pool import QueuePool
 from sqlmodel import select
 
 from bot import slack_requests
@@ -15,7 +17,7 @@ from bot.workspace import Workspace
 from handlers.ids import ActionId
 from handlers.reading.buttons import prompt_value
 from jobs.prompts import post_monthly_prompts
-from models.db import session_scope
+from models.db import URGENT_CONNECTIONS, session_scope
 from models.tables import Update
 from tests.helpers import (
     ADMIN,
@@ -140,3 +142,43 @@ async def test_two_submissions_of_their_own_are_both_recorded(
             view, {"status-1": chosen("on_track"), "note-1": typed_note(note)}, user=CHIEF
         )
     assert [u.note for u in await reported(ws)] == ["first thought", "second thought"]
+
+
+async def test_a_form_goes_through_while_other_work_holds_every_connection(
+    fire: tuple[Workspace, str],
+) -> None:
+    """The first business day: the work after every click and reply already acknowledged asks
+    for more connections than the pool has. A form, stored before Slack is answered, is stored
+    and closed at once all the same: the pool keeps connections for it."""
+    ws, _ = fire
+    view = await opened_form(ws, CHIEF)
+    pool = ws.engine.sync_engine.pool
+    assert isinstance(pool, QueuePool)
+    whole_pool = pool.size() + pool._max_overflow
+    release = asyncio.Event()
+    holding = 0
+
+    async def busy() -> None:
+        nonlocal holding
+        async with session_scope(ws.engine) as session:
+            await session.exec(sa.text("SELECT 1"))  # type: ignore[call-overload]
+            holding += 1
+            await release.wait()
+
+    others = [asyncio.create_task(busy()) for _ in range(whole_pool + 5)]
+    try:
+        while holding < whole_pool - URGENT_CONNECTIONS:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)  # every other session has taken what it can
+        values = {"status-1": chosen("at_risk"), "note-1": typed_note("crew shortage")}
+        request = slack_requests.view_submission(
+            ws.signing_secret, user_id=CHIEF, view=view, values=values
+        )
+        async with asyncio.timeout(10):  # Slack gives up after 3 s; the pool's own wait is 30
+            answer = await ws.send(request)
+        assert answer.status_code == 200, answer.text
+        assert "errors" not in answer.text
+    finally:
+        release.set()
+        await asyncio.gather(*others)
+    assert [(u.status, u.note) for u in await reported(ws)] == [("at_risk", "crew shortage")]
