@@ -110,9 +110,13 @@ async def run_rush(settings: Settings, *, postgres: bool) -> list[Row]:
         for database, replicas in runs:  # each from the same data, fresh
             if database == "SQLite":
                 url = fresh_sqlite_copy(workload, Path(scratch))
-            else:
-                url = _postgres_copy(settings.postgres_url, workload)
-            rows.append(await _rush(settings, workload, database, url, replicas, Path(scratch)))
+                rows.append(await _rush(settings, workload, database, url, replicas, Path(scratch)))
+                continue
+            url = _postgres_copy(settings.postgres_url, workload)
+            try:
+                rows.append(await _rush(settings, workload, database, url, replicas, Path(scratch)))
+            finally:
+                _drop(settings.postgres_url, url)
     return rows
 
 
@@ -120,7 +124,7 @@ def _postgres_copy(base: str, workload: Workload) -> str:
     """A fresh database made from the workload's (made beforehand by `ensure_postgres`) with
     CREATE DATABASE … TEMPLATE: each run starts from the same data."""
     template = make_url(postgres_url(base, workload)).database
-    name = f"{template}_rush"
+    name = f"{template}_rush_{os.getpid()}"  # two benches at once each have their own
     admin = admin_engine(base)
     try:
         with admin.connect() as conn:
@@ -129,6 +133,16 @@ def _postgres_copy(base: str, workload: Workload) -> str:
     finally:
         admin.dispose()
     return make_url(base).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop(base: str, url: str) -> None:
+    name = make_url(url).database
+    admin = admin_engine(base)
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
 
 
 def rush_departments(settings: Settings) -> int:
