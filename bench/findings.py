@@ -37,31 +37,16 @@ so the Python work follows departments and attention items rather than initiativ
 the `Directory` by plan revision."""
 
 _DIGEST = """\
-**Where the time goes** (Large, measured on a quiet machine after the fixes in
-`docs/performance.md`): without charts ≈ 0.41–0.48 s, of which SQL ≈ 0.2 s (the trend
-60–80 ms, the goals overview 35–45 ms, every initiative's latest update with its staleness
-65–140 ms, the changes since the last digest ≈ 20 ms) and Python ≈ 0.2 s (10,000 rows into
-content, ~3,800 attention lines packed into ~58 thread messages); the two charts ≈ 0.35 s alone
-(matplotlib laying out and rasterising ~200 texts, the hatched bars, PNG encoding). The charts
-are drawn in a worker thread while the rest is queried, but both halves are mostly Python, so
-under the GIL they overlap by only ≈ 0.1 s. A miss from here is most likely the shared
-machine's load (compare the load average at the top); otherwise, in order of size: fewer
-texts in `handlers/messages/chart.py` (counts only in segments wide enough is already the
-rule; the row labels as ticks cost ≈ 1 ms each), the 10,000-row read in
-`models/digest_content.py: digest_content` narrowed to the rows the digest names (totals counted in
-SQL), and drawing the charts in a process of their own.
-
-**Measures (issue 15), measured 2026-12-03 side by side in one process** (`digest_for` with
-and without `models/digest_content.py: measure_digest`, Large, SQLite, medians of 5): with
-them 1,085–1,185 ms, without 786–888 ms: the 2,000 measures add ≈ 0.3 s. Of that: reading
-their actuals (32,000 rows: twelve months and back to the fiscal year's start, so that a year
-to date is whole) ≈ 0.15 s, of which SQLite itself is ≈ 25 ms and the rest SQLAlchemy making
-rows and the views; judging 4,000 figures ≈ 20 ms (fiscal-year arithmetic now cached); 673
-lines for the thread ≈ 30 ms; the third chart (six panels) ≈ 0.13 s, in the same worker
-thread as the others and so under the same GIL. **Proposed:** the charts drawn in a process of
-their own (issue 18 asks for this); reading only the months a figure needs (the open fiscal
-year, plus the earlier months of a measure whose last figure is older); the actuals fetched as
-plain tuples."""
+**Where the time goes** (Large, on the quiet machine of 2026-12-04 08:26, SQLite): the charts
+are drawn in a process of their own while the rest is queried (`handlers/chart_process.py`),
+so a build is about the longer of two paths, and both are near or over 0.6 s on this machine:
+the rest alone ≈ 0.67 s (the attention list, 10,000 rows with their staleness ≈ 0.21 s, half
+of it Python; the measures ≈ 0.14 s; the six-month trend ≈ 0.12 s, all SQLite; the goals
+overview ≈ 0.05 s; then names and ~58 thread messages of Block Kit), and the three charts alone
+≈ 0.58 s (status by goal ≈ 0.32 s of it: ~130 count labels laid out and rasterised). Together
+they are ≈ 1.2 s of CPU per build on two cores, so overlapping them better cannot reach 0.6 s;
+what would: reading the attention list and the trend with less Python per row, and fewer
+texts in the status-by-goal chart."""
 
 _THROUGHPUT = """\
 **Where a cached answer's time goes** (issue 18, py-spy of the served process under load and
@@ -112,10 +97,28 @@ _FANOUT = """\
 **Cause to check first:** the fan-out (`jobs/delivery.py`, the pace shared through
 `models/pace.py`) posts at `POSTS_PER_SECOND` = 48/s (`handlers/messages/limits.py`), so N
 prompts take at least N / 48 s: 20.8 s for 1,000 against the 20 s bound (1.04 ×), which leaves
-1 % for everything else. A 429 that still happens is waited out whole (Retry-After ≥ 1 s) and
-widens every replica's gap."""
+1 % for everything else. On a quiet machine the rest is ≈ 0.2 s: the departments' query and
+the first users.list page before the first post (each prompt goes as soon as its people's
+statuses are read; the later pages come at Tier 2's pace meanwhile). A 429 that still
+happens is waited out whole (Retry-After ≥ 1 s) and widens every replica's gap."""
+
+_RUSH = """\
+**What to look at:** the p95 by kind (a form is stored before it is acknowledged; clicks and
+replies are acknowledged first), `not 200` (a form past Slack's 3 s), and the server log in
+`bench/.data/logs/planbot.log` for `QueuePool limit … reached` (the pool's connections taken
+by work after acknowledgements: three are kept for forms, `models/db.py lane`) or `database is
+locked` (SQLite). "Prompts current" is read from the messages the stand-in holds; the bench
+names the prompts that differ from the database and what each shows."""
+
+_SOAK = """\
+**What to look at:** the per-minute samples the soak prints. Level while nothing else runs,
+memory rises in steps when the machine is loaded: work after acknowledgements piles up while
+the bot cannot keep up, and Python keeps the memory it grew into (the backlog is not bounded).
+Judge the growth from a run on a machine that is otherwise idle."""
 
 FINDINGS: dict[str, str] = {
+    "Rush hour: a minute of answers from every department": _RUSH,
+    "Soak: memory of the served process over the second half (VmRSS growth)": _SOAK,
     "latency-goal-large": _GOAL_LARGE,
     "latency-department-large": _GOAL_LARGE,
     "latency-goal-hartford": _LATENCY_HARTFORD,
