@@ -36,6 +36,7 @@ from models.cycle import (
     fail_prompt,
     note_unowned,
     reopen_blocked_prompts,
+    settled_prompts,
 )
 from models.db import session_scope
 from models.lookup import load_directory
@@ -117,6 +118,7 @@ async def post_monthly_prompts(
         )
         if retry_blocked:
             await reopen_blocked_prompts(session, period=period, department_ids=ids)
+        settled = await settled_prompts(session, period)
     newly_unowned: list[str] = []
     ready: list[tuple[DepartmentState, str]] = []
     for state in states:
@@ -140,8 +142,9 @@ async def post_monthly_prompts(
     # who answers meanwhile. A department's prompt goes as soon as its people's statuses are
     # in: on a workspace of thousands, the first pages of members are read in a moment and
     # the rest at Slack's Tier 2 pace, while the first prompts are already going out.
+    # A prompt in Slack already (a catch-up run) needs nobody's status: it is only counted.
     waiting = [
-        (state, channel, {u for u in (*state.owners, *state.backups) if u})
+        (state, channel, set() if state.id in settled else {*state.owners, *state.backups} - {""})
         for state, channel in ready
     ]
     posts: list[asyncio.Task[None]] = []

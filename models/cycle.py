@@ -383,6 +383,18 @@ async def claim_prompt(
     return None if claimed is None else _prompt_ref(claimed)
 
 
+async def settled_prompts(session: AsyncSession, period: str) -> set[int]:
+    """The departments whose prompt for `period` is in Slack or cannot go (its channel needs a
+    person): a run has nothing to post for them, so nothing to read about their people."""
+    rows = await session.exec(
+        select(Prompt.department_id).where(
+            col(Prompt.period) == period,
+            col(Prompt.state).in_((PostState.POSTED, PostState.BLOCKED)),
+        )
+    )
+    return set(rows.all())
+
+
 def _prompt_ref(prompt: Any) -> PromptRef:
     """From a Prompt or a row of its columns."""
     return PromptRef(

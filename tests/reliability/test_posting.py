@@ -143,3 +143,17 @@ async def test_on_a_large_workspace_prompts_go_out_while_its_members_are_still_b
     # …and the one that did knows its owner is away: not pinged, the co-owner asked.
     text = str(prompts[last].args["text"]) + str(prompts[last].args.get("blocks"))
     assert f"<@{late}>" not in text and f"<@{leads[last]}>" in text
+
+
+async def test_a_catch_up_run_with_every_prompt_in_slack_reads_nobodys_status(
+    city: Workspace,
+) -> None:
+    ws = city
+    first = await post_monthly_prompts(ws.ctx, ws.app.client, PERIOD)
+    assert sorted(first.posted) == sorted(OWNED)
+    ws.ctx.people._seen.clear()  # the bot's few minutes of memory of statuses have passed
+    asked = len(ws.slack.calls_to("users.info")) + len(ws.slack.calls_to("users.list"))
+    again = await post_monthly_prompts(ws.ctx, ws.app.client, PERIOD)
+    assert again.posted == [] and sorted(again.already) == sorted(OWNED)
+    assert len(ws.slack.calls_to("users.info")) + len(ws.slack.calls_to("users.list")) == asked
+    assert posts_of(ws, PROMPT_EVENT) == Counter(dict.fromkeys(OWNED, 1))
