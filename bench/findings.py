@@ -111,10 +111,11 @@ locked` (SQLite). "Prompts current" is read from the messages the stand-in holds
 names the prompts that differ from the database and what each shows."""
 
 _SOAK = """\
-**What to look at:** the per-minute samples the soak prints. Level while nothing else runs,
-memory rises in steps when the machine is loaded: work after acknowledgements piles up while
-the bot cannot keep up, and Python keeps the memory it grew into (the backlog is not bounded).
-Judge the growth from a run on a machine that is otherwise idle."""
+**What to look at:** the per-minute samples the soak prints. Memory is level for long
+stretches and rises in steps: about 9 MB between minutes 15 and 17 in every 30-minute run so
+far, an idle machine's included (cause not found: take tracemalloc snapshots around it,
+`PLANBOT_SOAK_TRACEMALLOC=1`), and with bursts of other load, when work after
+acknowledgements piles up and Python keeps the memory it grew into (not bounded)."""
 
 FINDINGS: dict[str, str] = {
     "Rush hour: a minute of answers from every department": _RUSH,
