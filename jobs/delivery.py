@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import PlanContext
+from handlers.messages.limits import POSTS_BURST_SECONDS
 from jobs.pacing import Pacer
 from models.cycle import HeldBy, Holder, end_lease, held_by, renew_leases
 from models.db import session_scope
@@ -137,6 +138,7 @@ class SharedPace:
     def __init__(self, engine: AsyncEngine, per_second: float) -> None:
         self.engine = engine
         self.start_gap = 1.0 / per_second
+        self.burst = max(1, int(per_second * POSTS_BURST_SECONDS))
         self.channels = Pacer(per_second=1_000_000.0)  # per channel only: the workspace is shared
         self.deadline = time.monotonic() + RUN_DEADLINE_SECONDS
         self.waited = 0  # 429s waited out in this run
@@ -149,7 +151,7 @@ class SharedPace:
         while True:
             pauses = self.pauses
             async with session_scope(self.engine) as session:
-                slot, gap = await take_slot(session, time.time(), self.start_gap)
+                slot, gap = await take_slot(session, time.time(), self.start_gap, burst=self.burst)
             delay = max(slot - time.time(), channel_at - time.monotonic())
             if delay > 0:
                 await asyncio.sleep(delay)

@@ -25,11 +25,16 @@ def _table() -> sa.Table:
 
 
 async def take_slot(
-    session: AsyncSession, now: float, start_gap: float, key: str = WORKSPACE
+    session: AsyncSession, now: float, start_gap: float, key: str = WORKSPACE, burst: int = 1
 ) -> tuple[float, float]:
     """The moment (seconds since the epoch) this post may go out, and the gap it was given
     at. One statement, so that concurrent processes each get a slot of their own. `key` names
-    the budget: the workspace's posts, or another method's (`chat.update`)."""
+    the budget: the workspace's posts, or another method's (`chat.update`).
+
+    A budget left unused may go `burst` posts at once, as a token bucket allows (Slack allows
+    short bursts): the slots are never more than `burst - 1` starting gaps behind now, so
+    after a quiet spell the first `burst` posts go straight away and the rest one gap apart
+    (the generic cell rate algorithm, with `burst - 1` gaps of tolerance)."""
     await insert_ignoring_duplicates(session, PostPace, key=key, next_at=0.0, gap=start_gap)
     pace = _table()
     idle = pace.c.next_at < now - IDLE_SECONDS
@@ -38,7 +43,8 @@ async def take_slot(
         (pace.c.gap * RECOVERY < start_gap, start_gap),
         else_=pace.c.gap * RECOVERY,
     )
-    start = sa.case((pace.c.next_at > now, pace.c.next_at), else_=now)
+    earliest = now - start_gap * (max(1, burst) - 1)
+    start = sa.case((pace.c.next_at > earliest, pace.c.next_at), else_=earliest)
     row = (
         await session.exec(
             sa.update(pace)

@@ -54,6 +54,10 @@ POSTS_PER_CHANNEL_PER_SECOND = 1.0
 # 48 a second: 4% under the 50 a second the workspace allows, so that a thousand prompts take
 # within 5% of the least time Slack permits (issue 18); a 429 still slows every replica.
 POSTS_PER_SECOND = 48.0
+# After a quiet spell a fan-out's first half second of posts (24 at 48 a second) go at once, as
+# Slack's short bursts allow, then the pace holds: at no moment more than 24 + 48 t posts have
+# gone by t seconds, well within a bucket of 50 refilled at 50 a second.
+POSTS_BURST_SECONDS = 0.5
 # Methods in Slack's Tier 3 ("50+ per minute" for the workspace): `chat.update` (prompt
 # refreshes) and `reactions.add` (the ✅ on a thread reply). The bot keeps to 45 a minute of
 # each, across every replica (models/pace.py), so that a first business day of a thousand
