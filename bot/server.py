@@ -27,6 +27,7 @@ from bot.app import build_app, plan_context
 from bot.connections import BACKLOG, connection_limits, guarded_protocol
 from bot.doctor import check_deployment, log_checkup
 from bot.http_limits import BodyLimits
+from bot.malloc import limit_malloc_arenas
 from bot.measures_api import post_measures
 from bot.public import public_routes
 from bot.request_checks import check_slack_request
@@ -159,6 +160,8 @@ def build_asgi(
 
 
 def serve(settings: Settings, *, host: str, port: int) -> None:
+    # Before any database thread starts: their memory in two arenas, not one each (bot/malloc.py).
+    limit_malloc_arenas()
     engine = create_engine(settings.database)
     app = build_app(settings, engine)
     # Everything built so far lives as long as the process: keep it out of the collector's
