@@ -95,12 +95,13 @@ and the Dockerfile). **Remaining, if it misses again:** import only the one coun
 
 _FANOUT = """\
 **Cause to check first:** the fan-out (`jobs/delivery.py`, the pace shared through
-`models/pace.py`) posts at `POSTS_PER_SECOND` = 48/s (`handlers/messages/limits.py`), so N
-prompts take at least N / 48 s: 20.8 s for 1,000 against the 20 s bound (1.04 ×), which leaves
-1 % for everything else. On a quiet machine the rest is ≈ 0.2 s: the departments' query and
-the first users.list page before the first post (each prompt goes as soon as its people's
-statuses are read; the later pages come at Tier 2's pace meanwhile). A 429 that still
-happens is waited out whole (Retry-After ≥ 1 s) and widens every replica's gap."""
+`models/pace.py`) posts at `POSTS_PER_SECOND` = 48/s (`handlers/messages/limits.py`) after a
+burst of its first half second's posts (`POSTS_BURST_SECONDS`): N prompts take at least
+(N − 24) / 48 s, 20.3 s for 1,000 against the 20 s bound (1.02 ×). On a quiet machine the rest
+is ≈ 0.1 s: the departments' query and the first users.list page before the first post (each
+prompt goes as soon as its people's statuses are read; the later pages come at Tier 2's pace
+meanwhile). A 429 that still happens is waited out whole (Retry-After ≥ 1 s) and widens every
+replica's gap: look for `× 429` in the row."""
 
 _RUSH = """\
 **What to look at:** the p95 by kind (a form is stored before it is acknowledged; clicks and
