@@ -5,6 +5,7 @@ once when it comes back (within the catch-up window)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -123,9 +124,14 @@ class Cycle:
         return result
 
     async def tick(self) -> None:
-        """A scheduled run: never lets an error stop the scheduler."""
+        """A scheduled run: never lets an error stop the scheduler, nor a shutdown read as one."""
         try:
             await self.run_due()
+        except asyncio.CancelledError:
+            # The bot is stopping mid-run (a deploy, a restart): what was claimed and not done
+            # is taken over by the next start's catch-up. Raised on, APScheduler would log it as
+            # the job's error, and an operator would look for a fault that is not there.
+            log.info("scheduled run stopped: the bot is shutting down; its next start catches up")
         except Exception:
             log.exception("scheduled run failed; the next tick tries again")
 
@@ -133,6 +139,9 @@ class Cycle:
         """The daily fetch of measures with a data source: a failure waits for tomorrow's."""
         try:
             run = await fetch_measures(self.ctx)
+        except asyncio.CancelledError:  # the bot is stopping: see `tick`
+            log.info("measures fetch stopped: the bot is shutting down; tomorrow's tries again")
+            return
         except Exception:
             log.exception("measures fetch failed; tomorrow's tries again")
             return

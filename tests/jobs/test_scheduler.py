@@ -23,7 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.standin import SlackStandin
+from bot.standin import Fault, SlackStandin
 from handlers.context import PlanContext
 from jobs.scheduler import Cycle, build_scheduler
 from models.calendar import Calendar, public_holidays
@@ -257,3 +257,45 @@ async def test_a_tick_on_a_dropped_database_logs_an_error_instead_of_raising(
     assert len(failures) == 1
     assert "no such table" in str(failures[0].exc_info[1])  # type: ignore[index]
     assert slack.calls_to("chat.postMessage") == []
+
+
+async def test_a_tick_stopped_by_a_shutdown_ends_quietly_instead_of_failing(
+    sqlite_engine: AsyncEngine,
+    slack: SlackStandin,
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A deploy stops the bot while a run waits out Slack's Retry-After: the run's task is
+    cancelled, as asyncio.run does at the end. APScheduler records the job as run, and nothing
+    is logged as an error (it used to log the cancellation as the job's exception)."""
+    await load_hartford_with_fire_owned(sqlite_engine)
+    slack.inject("chat.postMessage", Fault.rate_limited(retry_after=60))
+    scheduler = build_scheduler(make_cycle(sqlite_engine, slack, clock))
+    outcome: asyncio.Future[JobExecutionEvent] = asyncio.get_running_loop().create_future()
+
+    def record(event: JobExecutionEvent) -> None:
+        if event.job_id == "cycle" and not outcome.done():
+            outcome.set_result(event)
+
+    scheduler.add_listener(record, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    with caplog.at_level(logging.INFO):
+        scheduler.start()
+        try:
+            scheduler.modify_job("cycle", next_run_time=datetime.now(NY))
+            async with asyncio.timeout(10):
+                while not slack.calls_to("chat.postMessage"):  # the 429: now it waits a minute
+                    await asyncio.sleep(0.01)
+            runs = [
+                task
+                for task in asyncio.all_tasks()
+                if task.get_coro().__qualname__ == "run_coroutine_job"  # type: ignore[union-attr]
+            ]
+            assert len(runs) == 1
+            runs[0].cancel()
+            event = await asyncio.wait_for(outcome, timeout=10)
+        finally:
+            scheduler.shutdown(wait=False)
+    assert event.code == EVENT_JOB_EXECUTED
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert any("shutting down" in r.getMessage() for r in caplog.records)
+    assert prompts_posted(slack) == []  # not posted: the next start's catch-up posts it
