@@ -81,9 +81,20 @@ def database_unavailable(error: BaseException) -> bool:
     return isinstance(error, ConnectionError | TimeoutError)
 
 
+# The pool of connections, as SQLAlchemy would make it, named: `lane` counts on them.
+POOL_SIZE = 5  # kept open
+POOL_OVERFLOW = 10  # opened beyond those when all are taken, closed once returned
+POOL_TIMEOUT = 30.0  # seconds a session waits for a connection before it fails
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for the bot; SQLite gets foreign keys, WAL and a busy timeout."""
     target = async_url(url)
+    pooled = "poolclass" not in kwargs and target.database not in (None, "", ":memory:")
+    if pooled:  # an in-memory SQLite database is one connection, not a pool
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", POOL_OVERFLOW)
+        kwargs.setdefault("pool_timeout", POOL_TIMEOUT)
     if target.get_backend_name() == "sqlite":
         _ensure_sqlite_folder(target)
     else:
@@ -97,6 +108,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(target, **kwargs)
     if target.get_backend_name() == "sqlite":
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    if pooled and kwargs["max_overflow"] >= 0:  # a negative overflow: no limit to share
+        room = kwargs["pool_size"] + kwargs["max_overflow"] - URGENT_CONNECTIONS
+        if room >= 1:
+            _ROOM[engine.sync_engine] = (room, float(kwargs["pool_timeout"]))
     return engine
 
 
@@ -138,6 +153,9 @@ async def _session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 # in a minute on PostgreSQL, once the machine was busy).
 URGENT_CONNECTIONS = 3
 
+# Per engine made by `create_engine` with a bounded pool: the connections not kept for urgent
+# work, and how long the pool lets a session wait.
+_ROOM: weakref.WeakKeyDictionary[Any, tuple[int, float]] = weakref.WeakKeyDictionary()
 # One lane per engine and event loop (a semaphore belongs to its loop).
 _LANES: weakref.WeakKeyDictionary[
     asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[Any, asyncio.Semaphore]
@@ -148,19 +166,20 @@ _LANES: weakref.WeakKeyDictionary[
 async def lane(engine: AsyncEngine, *, urgent: bool = False) -> AsyncIterator[None]:
     """A place among the pool's connections that are not kept for urgent work; urgent work
     goes straight to the pool. Waiting longer than the pool would is the pool's timeout."""
-    pool = engine.sync_engine.pool
-    overflow = getattr(pool, "_max_overflow", -1)
-    room = pool.size() + overflow - URGENT_CONNECTIONS if isinstance(pool, sa.pool.QueuePool) else 0
-    if urgent or overflow < 0 or room < 1:
+    kept = _ROOM.get(engine.sync_engine)
+    if urgent or kept is None:
         yield
         return
+    room, timeout = kept
     lanes = _LANES.setdefault(asyncio.get_running_loop(), weakref.WeakKeyDictionary())
     places = lanes.get(engine.sync_engine)
     if places is None:
         places = lanes[engine.sync_engine] = asyncio.Semaphore(room)
-    timeout = float(getattr(pool, "_timeout", 30.0))
     try:
-        await asyncio.wait_for(places.acquire(), timeout)
+        if places.locked():  # only a wait needs a timer
+            await asyncio.wait_for(places.acquire(), timeout)
+        else:
+            await places.acquire()
     except TimeoutError:
         raise sa.exc.TimeoutError(
             f"no connection for {timeout:.0f} s ({room} in use, {URGENT_CONNECTIONS} kept for "

@@ -17,7 +17,7 @@ from bot.workspace import Workspace
 from handlers.ids import ActionId
 from handlers.reading.buttons import prompt_value
 from jobs.prompts import post_monthly_prompts
-from models.db import URGENT_CONNECTIONS, session_scope
+from models.db import POOL_OVERFLOW, POOL_SIZE, URGENT_CONNECTIONS, session_scope
 from models.tables import Update
 from tests.helpers import (
     ADMIN,
@@ -153,8 +153,8 @@ async def test_a_form_goes_through_while_other_work_holds_every_connection(
     ws, _ = fire
     view = await opened_form(ws, CHIEF)
     pool = ws.engine.sync_engine.pool
-    assert isinstance(pool, QueuePool)
-    whole_pool = pool.size() + pool._max_overflow
+    assert isinstance(pool, QueuePool) and pool.size() == POOL_SIZE
+    whole_pool = POOL_SIZE + POOL_OVERFLOW
     release = asyncio.Event()
     holding = 0
 
