@@ -37,16 +37,17 @@ so the Python work follows departments and attention items rather than initiativ
 the `Directory` by plan revision."""
 
 _DIGEST = """\
-**Where the time goes** (Large, on the quiet machine of 2026-12-04 08:26, SQLite): the charts
-are drawn in a process of their own while the rest is queried (`handlers/chart_process.py`),
-so a build is about the longer of two paths, and both are near or over 0.6 s on this machine:
-the rest alone ≈ 0.67 s (the attention list, 10,000 rows with their staleness ≈ 0.21 s, half
-of it Python; the measures ≈ 0.14 s; the six-month trend ≈ 0.12 s, all SQLite; the goals
-overview ≈ 0.05 s; then names and ~58 thread messages of Block Kit), and the three charts alone
-≈ 0.58 s (status by goal ≈ 0.32 s of it: ~130 count labels laid out and rasterised). Together
-they are ≈ 1.2 s of CPU per build on two cores, so overlapping them better cannot reach 0.6 s;
-what would: reading the attention list and the trend with less Python per row, and fewer
-texts in the status-by-goal chart."""
+**Where the time goes** (Large, SQLite): the charts are drawn in a process of their own while
+the rest is queried (`handlers/chart_process.py`), so a build is about the longer of two paths.
+On the quiet machine of 2026-12-04 11:56 the rest alone took ≈ 0.47 s and the charts ≈ 0.38 s
+(p50 0.46 s); on the slower one of 08:26, 0.67 s and 0.58 s (p50 0.69 s): the target holds
+only while each path keeps a core. In the rest: the attention list (10,000 rows with their
+staleness ≈ 0.13–0.2 s, half of it Python), the measures (≈ 0.14 s: 32,000 actuals judged),
+the six-month trend (≈ 0.07–0.12 s, all SQL), the goals overview (≈ 0.03–0.05 s), then names
+and ~58 thread messages of Block Kit (≈ 0.04 s). In the charts: status by goal (~130 count
+labels laid out and rasterised) is over half. The first build adds its names (a users.list
+page) and cold statement caches, ≈ 70–80 ms. What would help next: the attention list and the
+trend read with less Python per row, fewer texts in the status-by-goal chart."""
 
 _THROUGHPUT = """\
 **Where a cached answer's time goes** (issue 18, py-spy of the served process under load and
@@ -112,11 +113,13 @@ locked` (SQLite). "Prompts current" is read from the messages the stand-in holds
 names the prompts that differ from the database and what each shows."""
 
 _SOAK = """\
-**What to look at:** the per-minute samples the soak prints. Memory is level for long
-stretches and rises in steps: about 9 MB between minutes 15 and 17 in every 30-minute run so
-far, an idle machine's included (cause not found: take tracemalloc snapshots around it,
-`PLANBOT_SOAK_TRACEMALLOC=1`), and with bursts of other load, when work after
-acknowledgements piles up and Python keeps the memory it grew into (not bounded)."""
+**What to look at:** the per-minute samples the soak prints, and the anonymous memory beside
+the total. Python's heap is level through a long run (tracemalloc, `PLANBOT_SOAK_TRACEMALLOC=1`:
+35 MiB throughout); the steps of ~9 MB that used to come were glibc arenas taken by database
+threads, and `planbot serve` now keeps two (`bot/malloc.py`; check that MALLOC_ARENA_MAX is not
+set higher). What remains is load: work after acknowledgements is not bounded, so a stall
+(the database or the machine) piles up tasks and leaves memory behind; compare the load
+average and the errors column."""
 
 FINDINGS: dict[str, str] = {
     "Rush hour: a minute of answers from every department": _RUSH,
