@@ -46,7 +46,10 @@ staleness ≈ 0.13–0.2 s, half of it Python), the measures (≈ 0.14 s: 32,000
 the six-month trend (≈ 0.07–0.12 s, all SQL), the goals overview (≈ 0.03–0.05 s), then names
 and ~58 thread messages of Block Kit (≈ 0.04 s). In the charts: status by goal (~130 count
 labels laid out and rasterised) is over half. The first build adds its names (a users.list
-page) and cold statement caches, ≈ 70–80 ms. What would help next: the attention list and the
+page) and cold statement caches, ≈ 70–80 ms. A PostgreSQL build of ~5 s (the row's max) was a
+generic plan after psycopg prepared a statement run five times: connections force custom
+plans since 6ccee66 (`models/db.py`); if it comes back, check `SHOW plan_cache_mode` on the
+bot's connections. What would help next: the attention list and the
 trend read with less Python per row, fewer texts in the status-by-goal chart."""
 
 _THROUGHPUT = """\
