@@ -85,6 +85,8 @@ def database_unavailable(error: BaseException) -> bool:
 POOL_SIZE = 5  # kept open
 POOL_OVERFLOW = 10  # opened beyond those when all are taken, closed once returned
 POOL_TIMEOUT = 30.0  # seconds a session waits for a connection before it fails
+# Every PostgreSQL connection's settings (see create_engine).
+SERVER_OPTIONS = "-c jit=off -c plan_cache_mode=force_custom_plan"
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -104,13 +106,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # and PostgreSQL then switched to a generic plan that took the Large digest from 0.65 s
         # to 5 s a build from the sixth on. A server that does not answer is given up on in 2 s
         # (psycopg's least), so a listener still answers within Slack's 3 s when it is down.
-        kwargs.setdefault(
-            "connect_args",
-            {
-                "options": "-c jit=off -c plan_cache_mode=force_custom_plan",
-                "connect_timeout": CONNECT_TIMEOUT,
-            },
-        )
+        # A caller's own connect_args add to these; its options come after ours, so win.
+        given = dict(kwargs.get("connect_args") or {})
+        options = " ".join(part for part in (SERVER_OPTIONS, given.pop("options", "")) if part)
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT, **given, "options": options}
     engine = create_async_engine(target, **kwargs)
     if target.get_backend_name() == "sqlite":
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

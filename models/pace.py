@@ -34,7 +34,9 @@ async def take_slot(
     A budget left unused may go `burst` posts at once, as a token bucket allows (Slack allows
     short bursts): the slots are never more than `burst - 1` starting gaps behind now, so
     after a quiet spell the first `burst` posts go straight away and the rest one gap apart
-    (the generic cell rate algorithm, with `burst - 1` gaps of tolerance)."""
+    (the generic cell rate algorithm, with `burst - 1` gaps of tolerance). A pace a 429 has
+    slowed gets no burst until it is back at its starting gap: Slack has just said the bucket
+    is empty."""
     await insert_ignoring_duplicates(session, PostPace, key=key, next_at=0.0, gap=start_gap)
     pace = _table()
     idle = pace.c.next_at < now - IDLE_SECONDS
@@ -43,7 +45,7 @@ async def take_slot(
         (pace.c.gap * RECOVERY < start_gap, start_gap),
         else_=pace.c.gap * RECOVERY,
     )
-    earliest = now - start_gap * (max(1, burst) - 1)
+    earliest = sa.case((gap > start_gap, now), else_=now - start_gap * (max(1, burst) - 1))
     start = sa.case((pace.c.next_at > earliest, pace.c.next_at), else_=earliest)
     row = (
         await session.exec(

@@ -22,3 +22,25 @@ async def test_every_statement_is_planned_for_its_own_values(postgres_database: 
     finally:
         await engine.dispose()
     assert jit == "off"
+
+
+async def test_a_callers_own_connect_args_keep_the_bots_settings(postgres_database: str) -> None:
+    engine = create_engine(
+        postgres_database,
+        connect_args={"application_name": "planbot-test", "options": "-c work_mem=8MB"},
+    )
+    try:
+        async with session_scope(engine) as session:
+            connection = await session.connection()
+            shown = {
+                name: (await connection.execute(sa.text(f"SHOW {name}"))).scalar_one()
+                for name in ("plan_cache_mode", "jit", "work_mem", "application_name")
+            }
+    finally:
+        await engine.dispose()
+    assert shown == {
+        "plan_cache_mode": "force_custom_plan",
+        "jit": "off",
+        "work_mem": "8MB",
+        "application_name": "planbot-test",
+    }
