@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -13,11 +14,13 @@ from handlers.chart_process import MAX_MEASURE_PANELS, ChartDrawing, DigestChart
 from handlers.context import PlanContext
 from handlers.messages.digest import DigestMessages, render_digest
 from handlers.people import PeopleNames
-from models.db import session_scope
+from models.db import concurrent_reads, session_scope
 from models.digest_content import (
     DigestContent,
     DigestFigures,
-    digest_content,
+    DigestStanding,
+    compose_digest,
+    digest_standing,
     measure_digest,
     previous_digest_time,
     status_trend,
@@ -53,23 +56,21 @@ async def digest_for(
 ) -> BuiltDigest:
     """This week's digest: its content, messages and (when asked) charts. Records nothing.
 
-    Each chart needs only one of the first queries' results; each is sent to be drawn as soon
-    as its figures are in — in the chart process (handlers/chart_process.py), else in a worker
-    thread — while the rest of the digest is queried and written. A chart that fails to draw
-    is logged and left out: the digest stands without it."""
+    Its two halves, the figures the charts draw and the standing of every initiative, are read
+    at once on connections of their own (one after the other on an in-memory database). Each
+    chart needs only one of the figures; each is sent to be drawn as soon as it is in — in the
+    chart process (handlers/chart_process.py), else in a worker thread — while the rest of the
+    digest is queried and written. A chart that fails to draw is logged and left out: the
+    digest stands without it."""
     now = ctx.now()
     channel = channel or ctx.digest_channel
     period = ctx.open_period()
     parse_period(period)
     drawing = ChartDrawing(period) if charts else None
-    try:
+
+    async def figures(plan_id: int, since: datetime | None) -> DigestFigures:
+        """What the charts draw, each sent to be drawn as soon as it is read."""
         async with session_scope(ctx.engine) as session:
-            plan_id = await active_plan_id(session)
-            since = (
-                await previous_digest_time(session, channel, week_of(now, ctx.timezone))
-                if channel
-                else None
-            )
             goals = await goals_overview(session, plan_id, period)
             if drawing is not None:
                 drawing.draw("by_goal", goals)
@@ -84,15 +85,31 @@ async def digest_for(
                 drawing.draw(
                     "measures", measures.shown(MAX_MEASURE_PANELS), len(measures.attention)
                 )
-            content = await digest_content(
-                session,
-                plan_id,
-                period,
-                since=since,
-                now=now,
-                figures=DigestFigures(goals, trend, measures),
-                start_month=ctx.fiscal_year_start,
+            return DigestFigures(goals, trend, measures)
+
+    async def standing(plan_id: int, since: datetime | None) -> DigestStanding:
+        async with session_scope(ctx.engine) as session:
+            return await digest_standing(session, plan_id, period, since=since, now=now)
+
+    try:
+        async with session_scope(ctx.engine) as session:
+            plan_id = await active_plan_id(session)
+            since = (
+                await previous_digest_time(session, channel, week_of(now, ctx.timezone))
+                if channel
+                else None
             )
+        if concurrent_reads(ctx.engine):
+            # The two halves read nothing of each other's: on connections of their own, one's
+            # statements run in the database while the other's rows are turned into results.
+            async with asyncio.TaskGroup() as reads:
+                read_figures = reads.create_task(figures(plan_id, since))
+                read_standing = reads.create_task(standing(plan_id, since))
+            drawn, stands = read_figures.result(), read_standing.result()
+        else:
+            drawn = await figures(plan_id, since)
+            stands = await standing(plan_id, since)
+        content = compose_digest(period, since=since, now=now, figures=drawn, standing=stands)
         named = [owner for department in content.response.missing for owner in department.owners]
         named += [change.author for change in content.changes if change.author]
         people = await names.names(client, named)

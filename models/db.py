@@ -196,6 +196,12 @@ async def lane(engine: AsyncEngine, *, urgent: bool = False) -> AsyncIterator[No
         places.release()
 
 
+def concurrent_reads(engine: AsyncEngine) -> bool:
+    """Whether independent reads may go at once, each on a connection of its own: a pool of
+    several, not the one connection of an in-memory SQLite database."""
+    return engine.sync_engine in _ROOM
+
+
 class Turns:
     """Writers to one SQLite database from this process, one at a time, in the order they came
     — except that a writer an acknowledgement waits for (a form, stored before Slack is

@@ -260,23 +260,28 @@ async def status_trend(
     return await _trend(session, plan_id, recent_periods(period, TREND_PERIODS))
 
 
-async def digest_content(
-    session: AsyncSession,
-    plan_id: int,
-    period: str,
-    *,
-    since: datetime | None,
-    now: datetime,
-    figures: DigestFigures | None = None,
-    start_month: int = 7,
-) -> DigestContent:
-    """Everything the digest says. A fixed number of statements whatever the plan's size.
-    `figures` are this plan's and period's `digest_figures`, when the caller has them already."""
+@dataclass(frozen=True)
+class DigestStanding:
+    """The part of the digest its charts do not draw: every initiative's standing, what changed
+    since the previous digest, who reported, what stays red, the open requests for help."""
+
+    totals: StatusCounts
+    attention: list[AttentionItem]
+    response: ResponseRate
+    changes: list[Change]
+    new_updates: int
+    late_updates: int
+    still_red: list[StillRed]
+    help: list[HelpView]
+
+
+async def digest_standing(
+    session: AsyncSession, plan_id: int, period: str, *, since: datetime | None, now: datetime
+) -> DigestStanding:
+    """Everything the digest says but its figures. A fixed number of statements whatever the
+    plan's size; none of them reads what `digest_figures` reads, so the two may be read at
+    once on connections of their own."""
     parse_period(period)
-    if figures is None:
-        figures = await digest_figures(
-            session, plan_id, period, since=since, start_month=start_month
-        )
     response = await response_rate(session, plan_id, period)
 
     standing = await plan_attention(session, plan_id, period)
@@ -308,22 +313,65 @@ async def digest_content(
                     Change(item, before, Status(row.status), row.author, row.received_at)
                 )
 
+    return DigestStanding(
+        totals=standing.totals,
+        attention=standing.attention,
+        response=response,
+        changes=changes,
+        new_updates=new_updates,
+        late_updates=late_updates,
+        still_red=staying,
+        help=await unresolved(session, plan_id),
+    )
+
+
+def compose_digest(
+    period: str,
+    *,
+    since: datetime | None,
+    now: datetime,
+    figures: DigestFigures,
+    standing: DigestStanding,
+) -> DigestContent:
+    """The digest's content from its two halves, read apart."""
     return DigestContent(
         period=period,
         since=since,
         totals=standing.totals,
         goals=figures.goals,
-        changes=changes,
-        new_updates=new_updates,
-        late_updates=late_updates,
+        changes=standing.changes,
+        new_updates=standing.new_updates,
+        late_updates=standing.late_updates,
         attention=standing.attention,
-        response=response,
+        response=standing.response,
         until=now,
         trend=figures.trend,
         measures=figures.measures,
-        still_red=staying,
-        help=await unresolved(session, plan_id),
+        still_red=standing.still_red,
+        help=standing.help,
     )
+
+
+async def digest_content(
+    session: AsyncSession,
+    plan_id: int,
+    period: str,
+    *,
+    since: datetime | None,
+    now: datetime,
+    figures: DigestFigures | None = None,
+    start_month: int = 7,
+) -> DigestContent:
+    """Everything the digest says, on one session. A fixed number of statements whatever the
+    plan's size. `figures` are this plan's and period's `digest_figures`, when the caller has
+    them already."""
+    parse_period(period)
+    if figures is None:
+        figures = await digest_figures(
+            session, plan_id, period, since=since, start_month=start_month
+        )
+    standing = await digest_standing(session, plan_id, period, since=since, now=now)
+    return compose_digest(period, since=since, now=now, figures=figures, standing=standing)
 
 
 def _received(plan_id: int, since: datetime, now: datetime, *columns: Any) -> Any:
