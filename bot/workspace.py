@@ -57,6 +57,7 @@ class Workspace:
         users: dict[str, str] | None = None,
         now: Callable[[], datetime] | None = None,
         process_before_response: bool = False,
+        engine_options: dict[str, Any] | None = None,
         **settings: Any,
     ) -> None:
         self.signing_secret = secrets.token_hex(16)
@@ -66,6 +67,7 @@ class Workspace:
         self.now = now
         self.process_before_response = process_before_response
         self.extra_settings = settings
+        self.engine_options = engine_options or {}  # create_engine's: a shorter pool wait, say
         self._names = itertools.count(1)
         self.settings: Settings
         self.engine: AsyncEngine
@@ -83,7 +85,7 @@ class Workspace:
             admins=self.admins,
             **self.extra_settings,
         )
-        self.engine = create_engine(self.database_url)
+        self.engine = create_engine(self.database_url, **self.engine_options)
         self.app = build_app(
             self.settings,
             self.engine,

@@ -73,7 +73,11 @@ CONNECT_TIMEOUT = 2  # seconds
 
 def database_unavailable(error: BaseException) -> bool:
     """The database did not answer (down, restarting, unreachable), as opposed to a query
-    it refused: nothing was written, and the same request later will work."""
+    it refused: nothing was written, and the same request later will work. No connection
+    within the pool's wait (every one taken: a stalled database, a rush) is the same: no
+    statement was sent."""
+    if isinstance(error, sa.exc.TimeoutError):
+        return True
     if isinstance(error, sa.exc.DBAPIError):
         return isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError) or bool(
             error.connection_invalidated
@@ -187,7 +191,7 @@ async def lane(engine: AsyncEngine, *, urgent: bool = False) -> AsyncIterator[No
             await places.acquire()
     except TimeoutError:
         raise sa.exc.TimeoutError(
-            f"no connection for {timeout:.0f} s ({room} in use, {URGENT_CONNECTIONS} kept for "
+            f"no connection for {timeout:g} s ({room} in use, {URGENT_CONNECTIONS} kept for "
             "acknowledgements)"
         ) from None
     try:
