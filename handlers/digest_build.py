@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -30,6 +31,9 @@ from models.plans import active_plan_id
 from models.queries import goals_overview
 
 log = logging.getLogger(__name__)
+
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 @dataclass(frozen=True)
@@ -102,10 +106,7 @@ async def digest_for(
         if concurrent_reads(ctx.engine):
             # The two halves read nothing of each other's: on connections of their own, one's
             # statements run in the database while the other's rows are turned into results.
-            async with asyncio.TaskGroup() as reads:
-                read_figures = reads.create_task(figures(plan_id, since))
-                read_standing = reads.create_task(standing(plan_id, since))
-            drawn, stands = read_figures.result(), read_standing.result()
+            drawn, stands = await at_once(figures(plan_id, since), standing(plan_id, since))
         else:
             drawn = await figures(plan_id, since)
             stands = await standing(plan_id, since)
@@ -121,6 +122,18 @@ async def digest_for(
     return BuiltDigest(
         content, messages, None if drawing is None else await settled_charts(drawing.charts())
     )
+
+
+async def at_once(first: Coroutine[Any, Any, A], second: Coroutine[Any, Any, B]) -> tuple[A, B]:
+    """Both results, the two awaited at once. When one fails the other is cancelled and the
+    failure raised as itself, not wrapped in a group, so that callers still tell a database
+    that is not answering (`database_unavailable`) from a bug."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            one, two = group.create_task(first), group.create_task(second)
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return one.result(), two.result()
 
 
 async def settled_charts(drawing: Awaitable[DigestCharts] | None) -> DigestCharts | None:
