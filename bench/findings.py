@@ -49,8 +49,13 @@ labels laid out and rasterised) is over half. The first build adds its names (a 
 page) and cold statement caches, ≈ 70–80 ms. A PostgreSQL build of ~5 s (the row's max) was a
 generic plan after psycopg prepared a statement run five times: connections force custom
 plans since 6ccee66 (`models/db.py`); if it comes back, check `SHOW plan_cache_mode` on the
-bot's connections. What would help next: the attention list and the
-trend read with less Python per row, fewer texts in the status-by-goal chart."""
+bot's connections. Since 25ff56e the rest is read in two halves at once, on connections of
+their own (the figures the charts draw, and every initiative's standing): without charts a
+build is 25–35 % sooner, with charts no sooner on two cores — the chart process and the two
+halves then share two cores, ≈ 1.3 s of CPU on the session-four machine (charts alone 0.6–0.9
+s there, the rest 0.55–0.7 s), so the target needs less CPU, not more overlap. What would
+help next: fewer texts in the status-by-goal chart (its ~100 count labels are ~200 ms of its
+~300–450 ms there), the attention list and the trend read with less Python per row."""
 
 _THROUGHPUT = """\
 **Where a cached answer's time goes** (issue 18, py-spy of the served process under load and
@@ -120,9 +125,11 @@ _SOAK = """\
 the total. Python's heap is level through a long run (tracemalloc, `PLANBOT_SOAK_TRACEMALLOC=1`:
 35 MiB throughout); the steps of ~9 MB that used to come were glibc arenas taken by database
 threads, and `planbot serve` now keeps two (`bot/malloc.py`; check that MALLOC_ARENA_MAX is not
-set higher). What remains is load: work after acknowledgements is not bounded, so a stall
-(the database or the machine) piles up tasks and leaves memory behind; compare the load
-average and the errors column."""
+set higher). Work after acknowledgements waits at most the pool's 30 s for a connection, but
+a stall (the database or the machine) still piles up that much and leaves memory behind;
+compare the load average and the errors column. Not explained yet: the fourth session's
+SQLite soak (+8.5 %) stepped 14 MB in minutes 22–24 on an idle machine, 0 errors — run it
+again under tracemalloc to tell Python's heap from the allocator's."""
 
 FINDINGS: dict[str, str] = {
     "Rush hour: a minute of answers from every department": _RUSH,
