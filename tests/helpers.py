@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +19,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import slack_requests
 from bot.workspace import Workspace
 from jobs.prompts import post_monthly_prompts
-from models.db import session_scope, sync_url
+from models.db import (
+    POOL_OVERFLOW,
+    POOL_SIZE,
+    URGENT_CONNECTIONS,
+    session_scope,
+    sync_url,
+)
 from models.plans import set_owners
 from models.queries import GoalRef
 from models.status import Status
@@ -281,3 +288,28 @@ def measure_view(n: int, name: str, values: dict[str, float], target: float, uni
         sample=False,
         source_url=None,
     )
+
+
+@asynccontextmanager
+async def every_connection_taken(ws: Workspace, extra: int = 0) -> AsyncIterator[None]:
+    """The work after acknowledged answers holding every connection it may take (all but those
+    kept for acknowledgements), with `extra` more sessions waiting, until the block ends."""
+    release = asyncio.Event()
+    holding = 0
+
+    async def busy() -> None:
+        nonlocal holding
+        async with session_scope(ws.engine) as session:
+            await session.exec(sa.text("SELECT 1"))  # type: ignore[call-overload]
+            holding += 1
+            await release.wait()
+
+    others = [asyncio.create_task(busy()) for _ in range(POOL_SIZE + POOL_OVERFLOW + extra)]
+    try:
+        while holding < POOL_SIZE + POOL_OVERFLOW - URGENT_CONNECTIONS:
+            await asyncio.sleep(0.01)
+        yield
+    finally:
+        release.set()
+        # Those still waiting when the block ends may have run out of the pool's wait.
+        await asyncio.gather(*others, return_exceptions=True)

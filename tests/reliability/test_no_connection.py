@@ -6,17 +6,14 @@ traceback in the log; sent again once connections are free, the reply is recorde
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 
 import pytest
-import sqlalchemy as sa
 
 from bot.workspace import Workspace
 from handlers.errors import THREAD_NOT_RECORDED
 from jobs.prompts import post_monthly_prompts
-from models.db import POOL_OVERFLOW, POOL_SIZE, URGENT_CONNECTIONS, session_scope
 from tests.helpers import (
     ADMIN,
     CHIEF,
@@ -24,6 +21,7 @@ from tests.helpers import (
     PEOPLE,
     PERIOD,
     current,
+    every_connection_taken,
     own,
     reply_event,
     thread_posts,
@@ -53,27 +51,11 @@ async def test_a_reply_that_gets_no_connection_is_answered_in_its_thread(
     fire: tuple[Workspace, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     ws, ts = fire
-    release = asyncio.Event()
-    holding = 0
-
-    async def busy() -> None:
-        nonlocal holding
-        async with session_scope(ws.engine) as session:
-            await session.exec(sa.text("SELECT 1"))  # type: ignore[call-overload]
-            holding += 1
-            await release.wait()
-
-    others = [asyncio.create_task(busy()) for _ in range(POOL_SIZE + POOL_OVERFLOW)]
-    try:
-        while holding < POOL_SIZE + POOL_OVERFLOW - URGENT_CONNECTIONS:
-            await asyncio.sleep(0.01)
+    async with every_connection_taken(ws):
         with caplog.at_level(logging.WARNING):
             answer = await ws.event(reply_event("1790000000.000100", ts, "3 at risk, no crew"))
             assert answer.status_code == 200
             (said,) = await thread_posts(ws, ts, 1)
-    finally:
-        release.set()
-        await asyncio.gather(*others, return_exceptions=True)
     assert said.args["text"] == THREAD_NOT_RECORDED
     assert [r.levelname for r in caplog.records if "not recorded" in r.getMessage()] == ["WARNING"]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -8,7 +8,6 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.pool import QueuePool
 from sqlmodel import select
 
@@ -17,7 +16,7 @@ from bot.workspace import Workspace
 from handlers.ids import ActionId
 from handlers.reading.buttons import prompt_value
 from jobs.prompts import post_monthly_prompts
-from models.db import POOL_OVERFLOW, POOL_SIZE, URGENT_CONNECTIONS, session_scope
+from models.db import POOL_SIZE, session_scope
 from models.tables import Update
 from tests.helpers import (
     ADMIN,
@@ -26,6 +25,7 @@ from tests.helpers import (
     PEOPLE,
     PERIOD,
     chosen,
+    every_connection_taken,
     opened_form,
     own,
     reported_before,
@@ -154,21 +154,7 @@ async def test_a_form_goes_through_while_other_work_holds_every_connection(
     view = await opened_form(ws, CHIEF)
     pool = ws.engine.sync_engine.pool
     assert isinstance(pool, QueuePool) and pool.size() == POOL_SIZE
-    whole_pool = POOL_SIZE + POOL_OVERFLOW
-    release = asyncio.Event()
-    holding = 0
-
-    async def busy() -> None:
-        nonlocal holding
-        async with session_scope(ws.engine) as session:
-            await session.exec(sa.text("SELECT 1"))  # type: ignore[call-overload]
-            holding += 1
-            await release.wait()
-
-    others = [asyncio.create_task(busy()) for _ in range(whole_pool + 5)]
-    try:
-        while holding < whole_pool - URGENT_CONNECTIONS:
-            await asyncio.sleep(0.01)
+    async with every_connection_taken(ws, extra=5):
         await asyncio.sleep(0.2)  # every other session has taken what it can
         values = {"status-1": chosen("at_risk"), "note-1": typed_note("crew shortage")}
         request = slack_requests.view_submission(
@@ -178,7 +164,4 @@ async def test_a_form_goes_through_while_other_work_holds_every_connection(
             answer = await ws.send(request)
         assert answer.status_code == 200, answer.text
         assert "errors" not in answer.text
-    finally:
-        release.set()
-        await asyncio.gather(*others)
     assert [(u.status, u.note) for u in await reported(ws)] == [("at_risk", "crew shortage")]
