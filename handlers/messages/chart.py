@@ -20,15 +20,21 @@ import io
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.path import Path
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.transforms import Affine2D
+from PIL import Image
 
 from handlers.chart_process import MAX_MEASURE_PANELS as MAX_MEASURE_PANELS
 from handlers.chart_process import ChartPart, assemble_charts
@@ -173,12 +179,17 @@ def _figure(height_in: float) -> Figure:
 
 
 def _png(figure: Figure) -> bytes:
+    """The figure as an RGB PNG. Every chart is drawn opaque on white, so the alpha channel the
+    canvas keeps says nothing: without it the PNG is ~12% smaller and encoded ~15% sooner. The
+    fastest zlib level: ~15% larger than the default, ~30 ms sooner on the Large plan. No
+    "Software" chunk (matplotlib's names its version): the same data gives the same bytes."""
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()  # type: ignore[no-untyped-call]  # no stub types
+    width, height = canvas.get_width_height()
+    pixels = canvas.buffer_rgba()  # type: ignore[no-untyped-call]  # no stub types
+    rgba = Image.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
     buffer = io.BytesIO()
-    # No "Software" chunk (it names matplotlib's version): the same data gives the same bytes.
-    # The fastest zlib level: ~15% larger (about 220 KB on the Large plan), ~30 ms sooner.
-    FigureCanvasAgg(figure).print_png(  # type: ignore[no-untyped-call]  # no stub types
-        buffer, metadata={"Software": None}, pil_kwargs={"compress_level": 1}
-    )
+    rgba.convert("RGB").save(buffer, format="png", compress_level=1)
     return buffer.getvalue()
 
 
@@ -246,20 +257,56 @@ def _axes(figure: Figure, left_in: float, right_in: float, top_in: float, bottom
     return ax
 
 
-def _count_label(ax: Axes, x: float, y: float, count: int, style: _Style) -> None:
-    ax.text(
-        x,
-        y,
-        str(count),
-        ha="center",
-        va="center",
-        fontsize=9,
-        fontweight="bold",
-        color=style.ink,
-        fontfamily=FONT,
-        # The label sits on a patch of plain fill so the hatch does not run through the digits.
-        bbox={"boxstyle": "square,pad=0.12", "facecolor": style.fill, "linewidth": 0},
-    )
+class _CountLabels(Artist):
+    """Every count written on a chart's segments, as one artist: each count's digits, centred
+    on its segment, on a patch of the segment's plain fill so that the hatch does not run
+    through them. A `Text` per count (with its own layout and box patch) was a third of the
+    status-by-goal chart's drawing time; this draws the same glyphs with the renderer's own
+    text call, each distinct count measured once."""
+
+    zorder = 3  # above the segments, as text is
+
+    def __init__(self, ax: Axes) -> None:
+        super().__init__()
+        self._ax = ax
+        self._font = FontProperties(family=FONT, size=_COUNT_POINTS, weight="bold")
+        self._labels: list[tuple[float, float, str, _Style]] = []
+        ax.add_artist(self)
+
+    def add(self, x: float, y: float, count: int, style: _Style) -> None:
+        """A count at (x, y) in data units."""
+        self._labels.append((x, y, str(count), style))
+
+    def draw(self, renderer: Any) -> None:
+        if not self.get_visible() or not self._labels:
+            return
+        pad = renderer.points_to_pixels(_COUNT_PAD * _COUNT_POINTS)
+        _, canvas_height = renderer.get_canvas_width_height()
+        sizes: dict[str, tuple[float, float, float]] = {}
+        centres = self._ax.transData.transform([(x, y) for x, y, _, _ in self._labels])
+        gc = renderer.new_gc()
+        gc.set_linewidth(0)
+        for (x, y), (_, _, text, style) in zip(centres, self._labels, strict=True):
+            size = sizes.get(text)
+            if size is None:
+                size = sizes[text] = renderer.get_text_width_height_descent(
+                    text, self._font, ismath=False
+                )
+            width, height, descent = size
+            box = Affine2D().scale(width + 2 * pad, height + 2 * pad)
+            box.translate(x - width / 2 - pad, y - height / 2 - pad)
+            renderer.draw_path(gc, _UNIT_SQUARE, box, to_rgb(style.fill))
+            gc.set_foreground(style.ink)
+            # The digits' ink centred on the segment; the renderer's y runs downwards.
+            baseline = y - height / 2 + descent
+            renderer.draw_text(gc, x - width / 2, canvas_height - baseline, text, self._font, 0)
+        gc.restore()
+        self.stale = False
+
+
+_COUNT_POINTS = 9
+_COUNT_PAD = 0.12  # the plain patch around a count's digits, as a share of the font size
+_UNIT_SQUARE = Path.unit_rectangle()
 
 
 _Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in data units
@@ -358,6 +405,7 @@ def render_status_by_goal(overview: GoalsOverview, title: str) -> bytes:
             tick.set_color(_MUTED)
 
     boxes: dict[Status | None, list[_Box]] = {}
+    count_labels = _CountLabels(ax)
     half = min(0.34, 0.34 * row_in / _ROW_IN)
     for y, row in enumerate(rows):
         if isinstance(row, str):
@@ -369,7 +417,7 @@ def render_status_by_goal(overview: GoalsOverview, title: str) -> bytes:
             style = _style(status)
             boxes.setdefault(status, []).append((left, y - half, left + share, y + half))
             if _fits_across(count, share * axes_width_in):
-                _count_label(ax, left + share / 2, y, count, style)
+                count_labels.add(left + share / 2, y, count, style)
             left += share
         if total:
             ax.text(
@@ -451,6 +499,7 @@ def render_trend(
     y_max = most * 1.1 if most else 1.0
     ax.set_ylim(0, y_max)
     boxes: dict[Status | None, list[_Box]] = {}
+    count_labels = _CountLabels(ax)
     faded: dict[Status | None, list[_Box]] = {}
     for i, period_counts in enumerate(counts):
         x = offset + i
@@ -460,7 +509,7 @@ def render_trend(
             box = (x - 0.3, bottom, x + 0.3, bottom + count)
             (faded if i == open_column else boxes).setdefault(status, []).append(box)
             if count / y_max * axes_height_in >= 0.2:  # a line of 9 pt digits
-                _count_label(ax, x, bottom + count / 2, count, style)
+                count_labels.add(x, bottom + count / 2, count, style)
             bottom += count
         if bottom:
             ax.text(

@@ -293,3 +293,27 @@ def test_the_month_still_being_reported_is_drawn_as_such() -> None:
     # The open month's column is faded: one column of six fewer in the full colour.
     ratio = exact_pixels(reporting, Status.ON_TRACK) / exact_pixels(plain, Status.ON_TRACK)
     assert 0.75 < ratio < 0.9
+
+
+def test_a_count_is_written_on_its_segment_over_a_patch_of_plain_fill() -> None:
+    """A segment's count, in white on red, at its centre; around the digits the plain fill,
+    so the hatch that marks the status elsewhere in the bar does not run through them."""
+    line = GoalLine(goal_ref("safety", "Safety", "mayor"), StatusCounts({Status.OFF_TRACK: 48}))
+    pixels = decode(render_status_by_goal(GoalsOverview(PERIOD, [line]), "Counts"))
+    fill = np.array(rgb255(look(Status.OFF_TRACK).colour))
+    rows = bar_rows(pixels, look(Status.OFF_TRACK).colour)
+    middle = int(rows.mean())
+    columns = np.flatnonzero((np.abs(pixels[middle - 6] - fill) <= 3).all(axis=1))
+    centre = int(columns.mean())
+    window = pixels[middle - 4 : middle + 5, centre - 8 : centre + 9].reshape(-1, 3)
+
+    def off_the_blend(px: np.ndarray) -> np.ndarray:
+        """How far each pixel is from the blends of the fill and white (the digits' edges)."""
+        towards = np.array([255, 255, 255]) - fill
+        share = np.clip(((px - fill) @ towards) / (towards @ towards), 0, 1)
+        return np.linalg.norm(px - (fill + share[:, None] * towards), axis=1)
+
+    assert (window >= 240).all(axis=1).sum() >= 10  # the digits, in white
+    assert off_the_blend(window).max() <= 8  # nothing but fill, white and their blends
+    bar = pixels[middle - 4 : middle + 5, columns.min() : centre - 40].reshape(-1, 3)
+    assert off_the_blend(bar).max() > 40  # the hatch, away from the digits
