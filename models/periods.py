@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -45,6 +46,7 @@ def open_period(timezone: str, now: datetime | None = None) -> str:
     return previous_period(period_of(local_now(timezone, now).date()))
 
 
+@lru_cache(maxsize=256)  # a digest labels thousands of lines with a few months
 def period_label(period: str) -> str:
     """'2026-10' → 'October 2026'."""
     year, month = (int(part) for part in parse_period(period).split("-"))

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -213,6 +214,7 @@ def context(*texts: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=t) for t in texts])
 
 
+@lru_cache(maxsize=4096)  # a digest names the same departments and goals thousands of times
 def plan_name(text: str) -> str:
     """A plan name (goal, department) for mrkdwn."""
     return escaped_excerpt(text, NAME) or "—"
