@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
 from sqlmodel import select
 
 from bot.workspace import Workspace
@@ -23,7 +24,7 @@ from handlers.messages.limits import check_message
 from handlers.people import PeopleNames
 from jobs.scheduler import Cycle
 from jobs.weekly_digest import post_weekly_digest
-from models.db import session_scope
+from models.db import concurrent_reads, session_scope
 from models.digest_content import DigestFigures
 from models.plans import load_plan, set_owners
 from models.samples import add_sample_updates
@@ -235,6 +236,26 @@ async def test_the_charts_are_drawn_while_the_content_is_queried_and_match_it(
     assert built.charts.by_goal_title == "Status by goal, October 2026"
     without = await digest_for(ws.ctx, ws.app.client, PeopleNames(), preview=False)
     assert without.charts is None and without.content == built.content
+
+
+async def test_without_a_pool_the_halves_are_read_one_after_the_other_and_say_the_same(
+    city: Workspace, database_url: str, clock: Clock
+) -> None:
+    """An engine without a pool of the bot's own (an in-memory SQLite database is one
+    connection; here a caller's NullPool) reads the digest's two halves one after the other,
+    not at once: the same digest, word for word."""
+    at_once = await digest_for(city.ctx, city.app.client, PeopleNames(), preview=False)
+    assert concurrent_reads(city.engine)
+    users = {CHIEF: "Fire Chief", "U0POLICE": "Police <!here> Lead"}
+    options = {"poolclass": NullPool}
+    async with Workspace(
+        database_url, now=clock, digest_channel=LEADERSHIP, users=users, engine_options=options
+    ) as apart:
+        assert not concurrent_reads(apart.engine)
+        in_turn = await digest_for(apart.ctx, apart.app.client, PeopleNames(), preview=False)
+    assert in_turn.content == at_once.content
+    assert in_turn.messages == at_once.messages
+    assert at_once.content.attention and at_once.content.trend  # a digest with something in it
 
 
 async def test_a_chart_that_fails_to_draw_is_logged_and_left_out(
