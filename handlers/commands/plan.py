@@ -68,7 +68,7 @@ from handlers.views.publish import open_preview
 from models.absence import away_now, clear_away, set_away
 from models.attention import Which, attention_by_goal
 from models.cycle import failed_prompts
-from models.db import session_scope
+from models.db import database_unavailable, session_scope
 from models.digest_content import changes_since, last_digest_time
 from models.export import (
     MeasureExportRow,
@@ -774,12 +774,28 @@ FAILED = Answer(
 )
 
 
+# The database did not answer (down, or every connection taken past the pool's wait): a
+# known condition, told as such, with one line in the log rather than a traceback.
+NOT_ANSWERING = Answer(
+    render_error(
+        "Plan Bot's database is not answering right now. Please try again in a few minutes."
+    )
+)
+
+
 async def _safe_answer(
     ctx: PlanContext, command: PlanCommand, user_id: str, cache: AnswerCache
 ) -> Answer:
     try:
         return await answer_plan_command(ctx, command, user_id, mention, cache)
-    except Exception:
+    except Exception as exc:
+        if database_unavailable(exc):
+            log.warning(
+                "/plan %s not answered: the database is unavailable (%s)",
+                command.verb,
+                type(exc).__name__,
+            )
+            return NOT_ANSWERING
         log.exception("/plan %s failed", command.verb)
         return FAILED
 

@@ -64,3 +64,20 @@ async def test_a_reply_that_gets_no_connection_is_answered_in_its_thread(
     await ws.event(reply_event("1790000000.000200", ts, "3 at risk, no crew"))
     await thread_posts(ws, ts, 2)
     assert (await current(ws))[3].status == "at_risk"
+
+
+async def test_a_plan_command_that_gets_no_connection_says_the_database_is_not_answering(
+    fire: tuple[Workspace, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A lookup records nothing: it is told the database is not answering (not "something went
+    wrong"), privately, with one warning in the log and no traceback; asked again, it answers."""
+    ws, _ = fire
+    async with every_connection_taken(ws):
+        with caplog.at_level(logging.WARNING):
+            reply = await ws.command("fire", user=CHIEF)
+    assert reply.message["response_type"] == "ephemeral"
+    assert "database is not answering" in reply.text and "went wrong" not in reply.text
+    assert [r.levelname for r in caplog.records if "not answered" in r.getMessage()] == ["WARNING"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    again = await ws.command("fire", user=CHIEF)
+    assert "not answering" not in again.text and "Fire" in again.text
