@@ -35,6 +35,7 @@ from tests.helpers import ADMIN, CHIEF, PERIOD, mrkdwn_texts
 
 NY = ZoneInfo("America/New_York")
 LEADERSHIP = "C0LEADERS"
+CITY_USERS = {CHIEF: "Fire Chief", "U0POLICE": "Police <!here> Lead"}
 
 
 class Clock:
@@ -57,7 +58,7 @@ async def city(database_url: str, hartford: int, clock: Clock) -> AsyncIterator[
         admins=(ADMIN,),
         now=clock,
         digest_channel=LEADERSHIP,
-        users={CHIEF: "Fire Chief", "U0POLICE": "Police <!here> Lead"},
+        users=CITY_USERS,
     ) as ws:
         async with session_scope(ws.engine) as session:
             await add_sample_updates(session, hartford, "2026-05", 6)
@@ -246,10 +247,9 @@ async def test_without_a_pool_the_halves_are_read_one_after_the_other_and_say_th
     not at once: the same digest, word for word."""
     at_once = await digest_for(city.ctx, city.app.client, PeopleNames(), preview=False)
     assert concurrent_reads(city.engine)
-    users = {CHIEF: "Fire Chief", "U0POLICE": "Police <!here> Lead"}
     options = {"poolclass": NullPool}
     async with Workspace(
-        database_url, now=clock, digest_channel=LEADERSHIP, users=users, engine_options=options
+        database_url, now=clock, digest_channel=LEADERSHIP, users=CITY_USERS, engine_options=options
     ) as apart:
         assert not concurrent_reads(apart.engine)
         in_turn = await digest_for(apart.ctx, apart.app.client, PeopleNames(), preview=False)
