@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import pairwise
 
 from rapidfuzz import process
@@ -1774,21 +1774,39 @@ class _LineReader:
 
 
 class _Reader:
+    """The department's initiatives, as the lines are read against them. What only some
+    lines need (each text's words, numbers in the texts, initials) is worked out the first
+    time a line asks: most replies are read without it."""
+
     def __init__(self, initiatives: Sequence[Known]) -> None:
         self.initiatives = list(initiatives)
         self.by_number = {i.number: i for i in self.initiatives}
         self.known_numbers = frozenset(self.by_number)
-        self.words = {i.number: _text_words(i.text) for i in self.initiatives}
-        self.word_sets = {number: set(words) for number, words in self.words.items()}
-        self._initials: dict[int, set[str]] | None = None
-        # Numbers in the initiatives' own names ("Develop 311 into …"): a line may name one so.
-        self.numbers_in_texts: dict[int, tuple[int, ...]] = {}
+        self._word_sets: dict[int, set[str]] = {}
+
+    @cached_property
+    def words(self) -> dict[int, list[str]]:
+        return {i.number: _text_words(i.text) for i in self.initiatives}
+
+    def word_set(self, number: int) -> set[str]:
+        """One initiative's words, worked out for it alone (a note is checked against its own
+        initiative only)."""
+        found = self._word_sets.get(number)
+        if found is None:
+            found = self._word_sets[number] = set(_text_words(self.by_number[number].text))
+        return found
+
+    @cached_property
+    def numbers_in_texts(self) -> dict[int, tuple[int, ...]]:
+        """Numbers in the initiatives' own names ("Develop 311 into …"): a line may name one
+        so."""
+        found: dict[int, tuple[int, ...]] = {}
         for initiative in self.initiatives:
-            for digits in set(re.findall(r"(?<![\d.,])\d{2,4}(?![\d.,%])", initiative.text)):
+            for digits in set(_NUMBER_IN_TEXT.findall(initiative.text)):
                 value = int(digits)
                 if value not in self.known_numbers:
-                    found = self.numbers_in_texts.get(value, ())
-                    self.numbers_in_texts[value] = (*found, initiative.number)
+                    found[value] = (*found.get(value, ()), initiative.number)
+        return found
 
     def name_words(self, name: str) -> list[str]:
         return [
@@ -1802,19 +1820,17 @@ class _Reader:
             and len(w) > 1
         ]
 
+    @cached_property
     def initials(self) -> dict[int, set[str]]:
-        """The initials of each run of words in each initiative's text, for "CHIP" and "EMR";
-        worked out the first time an acronym is looked up."""
-        if self._initials is None:
-            self._initials = {
-                number: {
-                    "".join(w[0] for w in words[a:b])
-                    for a in range(len(words))
-                    for b in range(a + 2, min(a + 7, len(words) + 1))
-                }
-                for number, words in self.words.items()
+        """The initials of each run of words in each initiative's text, for "CHIP" and "EMR"."""
+        return {
+            number: {
+                "".join(w[0] for w in words[a:b])
+                for a in range(len(words))
+                for b in range(a + 2, min(a + 7, len(words) + 1))
             }
-        return self._initials
+            for number, words in self.words.items()
+        }
 
     def match_name(self, words: Sequence[str], typed: str = "") -> list[int]:
         """The initiatives whose text holds every word of the name (allowing a typo or a
@@ -1829,7 +1845,7 @@ class _Reader:
             return found
         acronym = typed.strip()
         if len(words) == 1 and 2 <= len(acronym) <= 6 and acronym.isalpha() and acronym.isupper():
-            found = [n for n, initials in self.initials().items() if acronym.casefold() in initials]
+            found = [n for n, initials in self.initials.items() if acronym.casefold() in initials]
             if found:
                 return found
         if len(words) >= 3:
@@ -1870,7 +1886,7 @@ class _Reader:
         text = text.rstrip(".").strip() if text.count(".") == 1 else text
         if known is not None and text:
             words = [w for w in _text_words(text) if w not in v.NAME_STOPWORDS]
-            if len(words) >= 2 and set(words) <= self.word_sets[known.number]:
+            if len(words) >= 2 and set(words) <= self.word_set(known.number):
                 return ""  # the initiative's own name, copied from the prompt
         return clean_text(text)[:MAX_NOTE_CHARS]
 
@@ -1894,8 +1910,12 @@ def _plain_entity(found: re.Match[str]) -> str:
     return f"{label} ({target})" if label else target
 
 
+_NUMBER_IN_TEXT = re.compile(r"(?<![\d.,])\d{2,4}(?![\d.,%])")
+_TEXT_WORDS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+
+
 def _text_words(text: str) -> list[str]:
-    words = re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)*", text.casefold())
+    words = _TEXT_WORDS.findall(text.casefold())
     return [w.replace("’", "'").removesuffix("'s") for w in words]
 
 
