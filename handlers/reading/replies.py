@@ -165,6 +165,7 @@ _MENTIONS = _table(
     ]
 )
 _NEGATIONS = _table((p, True) for p in v.NEGATIONS)
+_SAYING_FIRSTS = _MENTIONS.firsts | _NEGATIONS.firsts  # words that may start a mention
 _PAST = _table((p, True) for p in v.PAST)
 _NOW = _table((p, True) for p in v.NOW)
 _FUTURE = _table((p, True) for p in v.FUTURE)
@@ -615,25 +616,28 @@ class _LineReader:
         # Per token, worked out in one pass each: what is said there (a status, "no change",
         # a denial), where the next one is, where sentences end around it, and how many
         # parentheses are open before it (a status inside them is an aside).
-        starts = _MENTIONS.firsts | _NEGATIONS.firsts
-        self._mentions = [
-            self._mention_at(k, self.n) if tok.kind == "e" or tok.text in starts else None
-            for k, tok in enumerate(self.t)
-        ]
         n = self.n
-        self._next_said = [n] * (n + 1)
-        self.next_hard = [n] * (n + 1)
+        t = self.t
+        mentions: list[_Mention | None] = [None] * n
+        for k, tok in enumerate(t):
+            if tok.kind == "e" or tok.text in _SAYING_FIRSTS:
+                mentions[k] = self._mention_at(k, n)
+        self._mentions = mentions
+        next_said = self._next_said = [n] * (n + 1)
+        next_hard = self.next_hard = [n] * (n + 1)
         for k in range(n - 1, -1, -1):
-            tok = self.t[k]
-            self._next_said[k] = k if self._mentions[k] is not None else self._next_said[k + 1]
-            hard = tok.kind == "p" and tok.text in _HARD
-            self.next_hard[k] = k if hard else self.next_hard[k + 1]
-        self.last_hard = [-1] * (n + 1)
-        self.depth = [0] * (n + 1)
-        for k, tok in enumerate(self.t):
-            punct = tok.text if tok.kind == "p" else ""
-            self.last_hard[k + 1] = k if punct in _HARD and punct else self.last_hard[k]
-            self.depth[k + 1] = self.depth[k] + (punct == "(") - (punct == ")")
+            next_said[k] = k if mentions[k] is not None else next_said[k + 1]
+            next_hard[k] = k if t[k].kind == "p" and t[k].text in _HARD else next_hard[k + 1]
+        last_hard = self.last_hard = [-1] * (n + 1)
+        depth = self.depth = [0] * (n + 1)
+        for k, tok in enumerate(t):
+            if tok.kind == "p":
+                punct = tok.text
+                last_hard[k + 1] = k if punct in _HARD else last_hard[k]
+                depth[k + 1] = depth[k] + (punct == "(") - (punct == ")")
+            else:
+                last_hard[k + 1] = last_hard[k]
+                depth[k + 1] = depth[k]
         self._markers: dict[int, tuple[int, str]] | None = None
 
     # --- small look-ups ---
@@ -1452,10 +1456,7 @@ class _LineReader:
             return True
         if prev.kind == "e":
             return True
-        if current is not None and j > current.body:
-            found = self.mention_ending_at(j, current.body)
-            return found
-        return False
+        return current is not None and j > current.body and self.mention_ending_at(j, current.body)
 
     def has_status(self, start: int, end: int) -> bool:
         """Whether a status is said between tokens start and end."""
