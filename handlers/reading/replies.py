@@ -1872,8 +1872,10 @@ class _Reader:
             if struck
             else line[start:end]
         )
-        text = _SLACK_ENTITY.sub(_plain_entity, text)
-        text = _FORMATTING.sub("", text)
+        if "<" in text:  # the patterns' own first characters: most notes have none
+            text = _SLACK_ENTITY.sub(_plain_entity, text)
+        if "*" in text or "_" in text or "`" in text:
+            text = _FORMATTING.sub("", text)
         text = " ".join(text.split())
         text = text.strip(" ,;:-–—·|=>")
         if text.startswith("(") and text.endswith(")") and text.count("(") == 1:
@@ -1944,7 +1946,7 @@ _ENTITY = re.compile("&amp;|&lt;|&gt;")
 
 
 def _unescape(text: str) -> str:
-    return _ENTITY.sub(lambda m: _ENTITIES[m.group()], text)
+    return _ENTITY.sub(lambda m: _ENTITIES[m.group()], text) if "&" in text else text
 
 
 # --- the tidy line, read at once ------------------------------------------------------------
