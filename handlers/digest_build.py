@@ -20,6 +20,7 @@ from models.digest_content import (
     DigestContent,
     DigestFigures,
     DigestStanding,
+    MeasureDigest,
     compose_digest,
     digest_standing,
     measure_digest,
@@ -28,7 +29,7 @@ from models.digest_content import (
 )
 from models.periods import local_now, parse_period
 from models.plans import active_plan_id
-from models.queries import goals_overview
+from models.queries import GoalsOverview, StatusCounts, goals_overview
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +61,12 @@ async def digest_for(
 ) -> BuiltDigest:
     """This week's digest: its content, messages and (when asked) charts. Records nothing.
 
-    Its two halves, the figures the charts draw and the standing of every initiative, are read
-    at once on connections of their own (one after the other on an in-memory database). Each
+    Three reads, the goals and the measures, the trend, and the standing of every initiative,
+    go at once on connections of their own (one after the other on an in-memory database). Each
     chart needs only one of the figures; each is sent to be drawn as soon as it is in — in the
     chart process (handlers/chart_process.py), else in a worker thread — while the rest of the
-    digest is queried and written. A chart that fails to draw is logged and left out: the
+    digest is queried and written: the measures (the chart that takes longest) before the
+    trend (the one long statement, read beside them). A chart that fails to draw is logged and left out: the
     digest stands without it."""
     now = ctx.now()
     channel = channel or ctx.digest_channel
@@ -72,24 +74,29 @@ async def digest_for(
     parse_period(period)
     drawing = ChartDrawing(period) if charts else None
 
-    async def figures(plan_id: int, since: datetime | None) -> DigestFigures:
-        """What the charts draw, each sent to be drawn as soon as it is read."""
+    async def goals_and_measures(
+        plan_id: int, since: datetime | None
+    ) -> tuple[GoalsOverview, MeasureDigest]:
+        """Two of the figures the charts draw, each sent to be drawn as soon as it is read."""
         async with session_scope(ctx.engine) as session:
             goals = await goals_overview(session, plan_id, period)
             if drawing is not None:
                 drawing.draw("by_goal", goals)
-            trend = await status_trend(session, plan_id, period)
-            if drawing is not None:
-                drawing.draw("trend", trend)
             measures = await measure_digest(
                 session, plan_id, period, since=since, start_month=ctx.fiscal_year_start
             )
-            if drawing is not None:
-                # Only what the chart draws is sent to the process, with how many are listed.
-                drawing.draw(
-                    "measures", measures.shown(MAX_MEASURE_PANELS), len(measures.attention)
-                )
-            return DigestFigures(goals, trend, measures)
+        if drawing is not None:
+            # Only what the chart draws is sent to the process, with how many are listed.
+            drawing.draw("measures", measures.shown(MAX_MEASURE_PANELS), len(measures.attention))
+        return goals, measures
+
+    async def trend(plan_id: int) -> list[tuple[str, StatusCounts]]:
+        """The third, the trend: one long statement, read on a connection of its own."""
+        async with session_scope(ctx.engine) as session:
+            months = await status_trend(session, plan_id, period)
+        if drawing is not None:
+            drawing.draw("trend", months)
+        return months
 
     async def standing(plan_id: int, since: datetime | None) -> DigestStanding:
         async with session_scope(ctx.engine) as session:
@@ -104,12 +111,17 @@ async def digest_for(
                 else None
             )
         if concurrent_reads(ctx.engine):
-            # The two halves read nothing of each other's: on connections of their own, one's
-            # statements run in the database while the other's rows are turned into results.
-            drawn, stands = await at_once(figures(plan_id, since), standing(plan_id, since))
+            # The three read nothing of each other's: on connections of their own, one's
+            # statements run in the database while another's rows are turned into results.
+            (goals, measures), (months, stands) = await at_once(
+                goals_and_measures(plan_id, since),
+                at_once(trend(plan_id), standing(plan_id, since)),
+            )
         else:
-            drawn = await figures(plan_id, since)
+            goals, measures = await goals_and_measures(plan_id, since)
+            months = await trend(plan_id)
             stands = await standing(plan_id, since)
+        drawn = DigestFigures(goals, months, measures)
         content = compose_digest(period, since=since, now=now, figures=drawn, standing=stands)
         named = [owner for department in content.response.missing for owner in department.owners]
         named += [change.author for change in content.changes if change.author]
