@@ -17,7 +17,6 @@ ELLIPSIS = "…"
 # Words Slack turns into a channel-wide ping when typed as plain text.
 _BROADCAST = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
 _ZERO_WIDTH_JOINER = "\u200d"
-_WHITESPACE = re.compile(r"\s+")
 # What canvas markdown reads as formatting, links, mentions (`![](@U1)`, `![](#C1)`) or HTML.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>!|~&#])")
 # An entity cut short at the end of a string: "&", "&am", "&lt", "&#12"…
@@ -39,7 +38,7 @@ def escape(text: str) -> str:
     """
     text = clean_text(text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _BROADCAST.sub("@" + _ZERO_WIDTH_JOINER, text)
+    return _BROADCAST.sub("@" + _ZERO_WIDTH_JOINER, text) if "@" in text else text
 
 
 def canvas_escape(text: str) -> str:
@@ -66,7 +65,7 @@ def excerpt(text: str, limit: int) -> str:
     """
     if limit < 1:
         raise ValueError(f"an excerpt needs a limit of at least 1, not {limit}")
-    line = _WHITESPACE.sub(" ", clean_text(text)).strip()
+    line = " ".join(clean_text(text).split())  # str.split's whitespace is the pattern's \s
     if len(line) <= limit:
         return line
     room = limit - len(ELLIPSIS)
