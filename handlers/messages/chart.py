@@ -36,7 +36,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.path import Path
-from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.ticker import FixedLocator, MaxNLocator, PercentFormatter
 from matplotlib.transforms import Affine2D, ScaledTranslation
 
 from handlers.chart_process import MAX_MEASURE_PANELS as MAX_MEASURE_PANELS
@@ -293,12 +293,14 @@ def _tick_labels(
     size: float,
     *,
     headings: Set[int] = frozenset(),
+    grid: float | None = None,
 ) -> None:
     """Labels where matplotlib puts an axis's tick labels — under the axes, centred, for "x";
     left of it, right-aligned, for "y" — written as text of their own, with no ticks: a tick is
     five artists (three lines, two texts), and the charts draw no tick marks. The same pixels
     as tick labels (compared pixel for pixel), with a tenth less drawing for status by goal and
-    for the measures. `headings`: indices written in bold, muted."""
+    for the measures. `headings`: indices written in bold, muted. `grid`: the width of a grid
+    line drawn across the axes at each label, below everything else, as a tick's would be."""
     if axis == "x":
         ax.set_xticks([])
         pad = ScaledTranslation(
@@ -314,6 +316,19 @@ def _tick_labels(
         place = ax.get_yaxis_transform() + pad
         where = {"ha": "right", "va": "center_baseline"}
     for index, (position, label) in enumerate(zip(at, labels, strict=True)):
+        if grid is not None:
+            across = (
+                ([position, position], [0, 1]) if axis == "x" else ([0, 1], [position, position])
+            )
+            ax.add_line(
+                Line2D(
+                    *across,
+                    color=_GRID,
+                    linewidth=grid,
+                    transform=ax.get_xaxis_transform() if axis == "x" else ax.get_yaxis_transform(),
+                    zorder=0.5,
+                )
+            )
         heading = index in headings
         x, y = (position, 0.0) if axis == "x" else (0.0, position)
         ax.text(
@@ -697,14 +712,10 @@ def render_measures_chart(
 
 def _measure_panel(figure: Figure, ax: Axes, item: MeasureAttention, series: list[Judged]) -> None:
     view, judged = item.measure, item.judged
-    ax.tick_params(labelfontfamily=FONT, labelsize=8, colors=_MUTED, length=0)
-    ax.tick_params(labelcolor=_INK)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     for side in ("left", "bottom"):
         ax.spines[side].set_color(_GRID)
-    ax.grid(axis="y", color=_GRID, linewidth=0.6)
-    ax.set_axisbelow(True)
     name = "\n".join(textwrap.wrap(" ".join(view.name.split()), _MEASURE_LABEL_WIDTH)[:2])
     ytd = view.rule.aggregation is not Aggregation.LATEST
     ax.set_title(
@@ -766,14 +777,23 @@ def _measure_panel(figure: Figure, ax: Axes, item: MeasureAttention, series: lis
     )
     low, high = min([*figures, *known]), max([*figures, *known])
     pad = (high - low) * 0.25 or abs(high) * 0.1 or 1.0
-    ax.set_ylim(low - pad, high + pad)
+    bottom, top = low - pad, high + pad
+    ax.set_ylim(bottom, top)
+    # Up to five round values, those within the limits (to a hair, as matplotlib keeps a tick).
+    close = (top - bottom) * 1e-10
+    values = [
+        float(v)
+        for v in MaxNLocator(nbins=4).tick_values(bottom, top)
+        if bottom - close <= v <= top + close
+    ]
+    _tick_labels(
+        figure, ax, "y", values, [number(v, whole=abs(v) >= 100) for v in values], 8, grid=0.6
+    )
     # Room on the right for the last figure's label, written beside its point.
     ax.set_xlim(-0.5, max(len(xs) - 1, 3) + 0.4 + 0.12 * len(plain_amount(figures[-1], view.unit)))
     step = max(1, -(-len(xs) // 4))
     ticks = xs[::-1][::step][::-1]
     _tick_labels(figure, ax, "x", ticks, [_short_period(series[i].period) for i in ticks], 8)
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: number(v, whole=abs(v) >= 100)))
 
 
 def measures_alt_text(
