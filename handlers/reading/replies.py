@@ -2364,8 +2364,10 @@ def _conclude(
     for number, outcomes in named.items():
         outcomes = [o for o in outcomes if not o.placeholder] or outcomes
         known = reader.by_number.get(number)
-        sure = [o for o in outcomes if o.body.status is not None or o.body.no_change]
-        unsure = [o for o in outcomes if o not in sure]
+        sure: list[_Outcome] = []
+        unsure: list[_Outcome] = []
+        for o in outcomes:
+            (sure if o.body.status is not None or o.body.no_change else unsure).append(o)
         if sure:  # "Payments: …, 2 on track": the name's words said no status, the number did
             unsure = [o for o in unsure if o.body.choices]
         statuses = _unique(_status_of(o.body, known) for o in sure)
