@@ -61,13 +61,14 @@ async def digest_for(
 ) -> BuiltDigest:
     """This week's digest: its content, messages and (when asked) charts. Records nothing.
 
-    Three reads, the goals and the measures, the trend, and the standing of every initiative,
-    go at once on connections of their own (one after the other on an in-memory database). Each
-    chart needs only one of the figures; each is sent to be drawn as soon as it is in — in the
-    chart process (handlers/chart_process.py), else in a worker thread — while the rest of the
-    digest is queried and written: the measures (the chart that takes longest) before the
-    trend (the one long statement, read beside them). A chart that fails to draw is logged and left out: the
-    digest stands without it."""
+    Its parts read nothing of each other's and go at once on connections of their own (one
+    after the other on an in-memory database): with charts, three reads, the goals and the
+    measures, the trend, and the standing of every initiative, so that each chart's figures
+    reach the chart process (handlers/chart_process.py; else a worker thread) as soon as they
+    can, the measures (the chart that takes longest) before the trend (one long statement);
+    without, two, the figures and the standing. A chart is drawn while the rest of the digest
+    is queried and written; one that fails to draw is logged and left out: the digest stands
+    without it."""
     now = ctx.now()
     channel = channel or ctx.digest_channel
     period = ctx.open_period()
@@ -98,6 +99,18 @@ async def digest_for(
             drawing.draw("trend", months)
         return months
 
+    async def figures_in_turn(plan_id: int, since: datetime | None) -> DigestFigures:
+        """The figures on one connection, the trend's long statement between the goals and
+        the measures: it runs in the database while the other half's rows are turned into
+        results, and the measures' rows are turned while the other half's statements run."""
+        async with session_scope(ctx.engine) as session:
+            goals = await goals_overview(session, plan_id, period)
+            months = await status_trend(session, plan_id, period)
+            measures = await measure_digest(
+                session, plan_id, period, since=since, start_month=ctx.fiscal_year_start
+            )
+        return DigestFigures(goals, months, measures)
+
     async def standing(plan_id: int, since: datetime | None) -> DigestStanding:
         async with session_scope(ctx.engine) as session:
             return await digest_standing(session, plan_id, period, since=since, now=now)
@@ -110,18 +123,30 @@ async def digest_for(
                 if channel
                 else None
             )
-        if concurrent_reads(ctx.engine):
+        if drawing is None:
+            # Without charts no figure is waited for: two readers, the figures in the order
+            # that overlaps best with the standing (the preview ~80 ms sooner on two cores
+            # than with the measures first, or with three readers).
+            if concurrent_reads(ctx.engine):
+                drawn, stands = await at_once(
+                    figures_in_turn(plan_id, since), standing(plan_id, since)
+                )
+            else:
+                drawn = await figures_in_turn(plan_id, since)
+                stands = await standing(plan_id, since)
+        elif concurrent_reads(ctx.engine):
             # The three read nothing of each other's: on connections of their own, one's
-            # statements run in the database while another's rows are turned into results.
+            # statements run in the database while another's rows are turned into results,
+            # and each figure reaches the chart process as soon as it can.
             (goals, measures), (months, stands) = await at_once(
                 goals_and_measures(plan_id, since),
                 at_once(trend(plan_id), standing(plan_id, since)),
             )
+            drawn = DigestFigures(goals, months, measures)
         else:
             goals, measures = await goals_and_measures(plan_id, since)
-            months = await trend(plan_id)
+            drawn = DigestFigures(goals, await trend(plan_id), measures)
             stands = await standing(plan_id, since)
-        drawn = DigestFigures(goals, months, measures)
         content = compose_digest(period, since=since, now=now, figures=drawn, standing=stands)
         named = [owner for department in content.response.missing for owner in department.owners]
         named += [change.author for change in content.changes if change.author]
