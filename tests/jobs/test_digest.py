@@ -239,22 +239,30 @@ async def test_the_charts_are_drawn_while_the_content_is_queried_and_match_it(
     assert without.charts is None and without.content == built.content
 
 
-async def test_without_a_pool_the_halves_are_read_one_after_the_other_and_say_the_same(
-    city: Workspace, database_url: str, clock: Clock
+@pytest.mark.parametrize("charts", [False, True], ids=["preview", "with charts"])
+async def test_without_a_pool_the_parts_are_read_one_after_the_other_and_say_the_same(
+    city: Workspace, database_url: str, clock: Clock, charts: bool
 ) -> None:
     """An engine without a pool of the bot's own (an in-memory SQLite database is one
-    connection; here a caller's NullPool) reads the digest's two halves one after the other,
-    not at once: the same digest, word for word."""
-    at_once = await digest_for(city.ctx, city.app.client, PeopleNames(), preview=False)
+    connection; here a caller's NullPool) reads the digest's parts one after the other, not at
+    once (with charts three reads, without two): the same digest, word for word, and the
+    same charts, byte for byte."""
+    at_once = await digest_for(
+        city.ctx, city.app.client, PeopleNames(), preview=False, charts=charts
+    )
     assert concurrent_reads(city.engine)
     options = {"poolclass": NullPool}
     async with Workspace(
         database_url, now=clock, digest_channel=LEADERSHIP, users=CITY_USERS, engine_options=options
     ) as apart:
         assert not concurrent_reads(apart.engine)
-        in_turn = await digest_for(apart.ctx, apart.app.client, PeopleNames(), preview=False)
+        in_turn = await digest_for(
+            apart.ctx, apart.app.client, PeopleNames(), preview=False, charts=charts
+        )
     assert in_turn.content == at_once.content
     assert in_turn.messages == at_once.messages
+    assert in_turn.charts == at_once.charts
+    assert (at_once.charts is not None) == charts
     assert at_once.content.attention and at_once.content.trend  # a digest with something in it
 
 
