@@ -38,26 +38,23 @@ the `Directory` by plan revision."""
 
 _DIGEST = """\
 **Where the time goes** (Large, SQLite): the charts are drawn in a process of their own while
-the rest is queried (`handlers/chart_process.py`), so a build is about the longer of two paths.
-On the quiet machine of 2026-12-04 11:56 the rest alone took ≈ 0.47 s and the charts ≈ 0.38 s
-(p50 0.46 s); on the slower one of 08:26, 0.67 s and 0.58 s (p50 0.69 s): the target holds
-only while each path keeps a core. In the rest: the attention list (10,000 rows with their
-staleness ≈ 0.13–0.2 s, half of it Python), the measures (≈ 0.14 s: 32,000 actuals judged),
-the six-month trend (≈ 0.07–0.12 s, all SQL), the goals overview (≈ 0.03–0.05 s), then names
-and ~58 thread messages of Block Kit (≈ 0.04 s). In the charts: status by goal (~130 count
-labels laid out and rasterised) is over half. The first build adds its names (a users.list
-page) and cold statement caches, ≈ 70–80 ms. A PostgreSQL build of ~5 s (the row's max) was a
-generic plan after psycopg prepared a statement run five times: connections force custom
-plans since 6ccee66 (`models/db.py`); if it comes back, check `SHOW plan_cache_mode` on the
-bot's connections. Since 25ff56e the rest is read in two halves at once, on connections of
-their own (the figures the charts draw, and every initiative's standing): without charts a
-build is 25–35 % sooner, with charts no sooner on two cores — the chart process and the two
-halves then share two cores, ≈ 1.3 s of CPU on the session-four machine (charts alone 0.6–0.9
-s there, the rest 0.55–0.7 s), so the target needs less CPU, not more overlap. Since
-8c15c16 the counts on the bars are one artist, not a `Text` and a box patch each (the three
-charts −8 % side by side, status by goal −17 %). What would help next: the trend's one SQLite
-statement (≈ 0.19 s here: a backward probe per initiative and month), the attention list's
-(≈ 0.16 s) and what changed (≈ 0.11 s), and less Python per row in the measures (≈ 0.24 s)."""
+the rest is queried (`handlers/chart_process.py`), and on two cores a build is bound by CPU:
+≈ 0.68–0.83 s in the bot's process (SQL in SQLite's threads, ≈ 0.25 s of Python) and ≈ 0.34 s
+in the chart process (sixth session, at f247542), against 2 × 0.6 s. Since bf7a6f4 a build
+with charts reads in three at once (the goals and the measures, the trend, the standing), so
+that the measures chart, the slowest, is not queued behind the trend's long statement; the
+two paths then end together, the standing and its text (≈ 0.04 s of Block Kit) and the last
+chart both at ≈ 0.53–0.6 s. The sixth session cut the charts by ~40 % side by side
+(unhinted text, one compound path per status, PNG rows unfiltered, labels without ticks),
+every picture but the text's hinting the same pixel for pixel. Four runs of the session's last
+commits moved the p50 between 0.57 and 0.66 s: the target is met or missed by the machine's
+load, not by a margin. The first build adds its names (a users.list page) and cold statement
+caches, ≈ 0.07–0.1 s. What would help next: the trend's one SQLite statement (≈ 0.17 s: a
+backward probe per initiative and month), the attention list's (≈ 0.08–0.16 s) and what
+changed (≈ 0.06 s), and less Python per row in the measures (≈ 0.1 s). A PostgreSQL build of
+~5 s was once a generic plan after psycopg prepared a statement run five times: connections
+force custom plans since 6ccee66 (`models/db.py`); if it comes back, check `SHOW
+plan_cache_mode` on the bot's connections."""
 
 _THROUGHPUT = """\
 **Where a cached answer's time goes** (issue 18, py-spy of the served process under load and
