@@ -340,3 +340,46 @@ def test_a_chart_png_holds_exactly_the_pixels_drawn_without_alpha() -> None:
     assert (np.rint(pixels * 255).astype(np.uint8) == drawn).all()
     assert len(np.unique(drawn.reshape(-1, 3), axis=0)) > 10  # lines and text, not a blank
     assert _png(figure) == data
+
+
+def bands(rows: np.ndarray) -> list[np.ndarray]:
+    """Runs of consecutive pixel rows (or columns): one per bar."""
+    return [run for run in np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1) if run.size]
+
+
+def ink(pixels: np.ndarray) -> np.ndarray:
+    """Where the labels' dark ink is (the bars' colours are all lighter)."""
+    return (pixels < 90).all(axis=2)
+
+
+def test_each_bar_has_its_goals_label_just_left_of_it() -> None:
+    """The row labels are drawn where a y tick's label would be: right-aligned, a few pixels
+    left of the bars, level with their bar."""
+    pixels = decode(render_status_by_goal(one_status_overview(Status.ON_TRACK), "Labels"))
+    colour = look(Status.ON_TRACK).colour
+    rows = bar_rows(pixels, colour)
+    close = (np.abs(pixels - np.array(rgb255(colour))) <= 3).all(axis=2)
+    left = int(np.flatnonzero(close[rows].any(axis=0)).min())  # where the bars start
+    found = bands(rows)
+    assert len(found) == 3
+    dark = ink(pixels)
+    for band in found:
+        beside = np.flatnonzero(dark[band, :left].any(axis=0))
+        assert beside.size, "no label beside a bar"
+        assert left - 15 <= beside.max() < left  # right-aligned, just left of the bar
+        assert beside.min() > left - 150  # "Goal 12" is short
+
+
+def test_each_month_is_labelled_under_its_bar() -> None:
+    counts = [StatusCounts({Status.ON_TRACK: 10}) for _ in PERIODS]
+    pixels = decode(render_trend(PERIODS, counts, "Months"))
+    colour = look(Status.ON_TRACK).colour
+    close = (np.abs(pixels - np.array(rgb255(colour))) <= 3).all(axis=2)
+    close[:LEGEND_BOTTOM_PX] = False  # the legend's swatch
+    bottom = int(np.flatnonzero(close.any(axis=1)).max())  # the bars' foot
+    columns = bands(np.flatnonzero(close.any(axis=0)))
+    assert len(columns) == len(PERIODS)
+    below = ink(pixels)[bottom + 1 : bottom + 40]
+    for column in columns:
+        centre = int(column.mean())
+        assert below[:, centre - 10 : centre + 10].any(), "no month under a bar"
