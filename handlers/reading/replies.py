@@ -1989,13 +1989,12 @@ _NOTE_PHRASES = sorted(
 
 
 _NOTE_TABLE = _table((p, True) for p in _NOTE_PHRASES)
-_NOTE_WORDS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
 def _note_says_more(note: str) -> bool:
     """Whether a note holds a phrase that could change the reading (a status, a denial, an
     "all", an "except", a number word…), word by word as the long way would look."""
-    words = [w.replace("’", "'") for w in _NOTE_WORDS.findall(note.casefold())]
+    words = [w.replace("’", "'") for w in _TEXT_WORDS.findall(note.casefold())]
     for i, word in enumerate(words):
         if word not in _NOTE_TABLE.firsts:
             continue
