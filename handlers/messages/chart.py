@@ -303,18 +303,19 @@ def _tick_labels(
     line drawn across the axes at each label, below everything else, as a tick's would be."""
     if axis == "x":
         ax.set_xticks([])
+        along = ax.get_xaxis_transform()  # x in data, y across the axes
         pad = ScaledTranslation(
             0, -matplotlib.rcParams["xtick.major.pad"] / 72, figure.dpi_scale_trans
         )
-        place = ax.get_xaxis_transform() + pad
         where: dict[str, Any] = {"ha": "center", "va": "top"}
     else:
         ax.set_yticks([])
+        along = ax.get_yaxis_transform()  # y in data, x across the axes
         pad = ScaledTranslation(
             -matplotlib.rcParams["ytick.major.pad"] / 72, 0, figure.dpi_scale_trans
         )
-        place = ax.get_yaxis_transform() + pad
         where = {"ha": "right", "va": "center_baseline"}
+    place = along + pad
     for index, (position, label) in enumerate(zip(at, labels, strict=True)):
         if grid is not None:
             across = (
@@ -325,7 +326,7 @@ def _tick_labels(
                     *across,
                     color=_GRID,
                     linewidth=grid,
-                    transform=ax.get_xaxis_transform() if axis == "x" else ax.get_yaxis_transform(),
+                    transform=along,
                     zorder=0.5,
                 )
             )
