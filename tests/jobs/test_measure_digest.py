@@ -5,13 +5,17 @@ and described in its alt text; a plan without measures gets the digest it always
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
+from matplotlib.colors import to_rgb
+from matplotlib.image import imread
 
 from bot.workspace import Workspace
 from handlers.messages.chart import MAX_MEASURE_PANELS, measures_alt_text, render_measures_chart
@@ -298,3 +302,27 @@ def test_the_chart_draws_at_most_six_panels_and_says_so() -> None:
     alt = measures_alt_text(attention, "October 2026")
     assert alt.count("against a target of 80%") == MAX_MEASURE_PANELS
     assert alt.endswith("2 more are listed in the digest.") and len(alt) <= 1000
+
+
+def test_a_panels_values_are_written_beside_its_grid_lines() -> None:
+    """A panel's values and grid lines are drawn where its y ticks' would be: a light line
+    across the panel at each round value, and the value's digits just left of the panel."""
+    periods = ["2026-08", "2026-09", "2026-10"]
+    view = measure_view(
+        0, "Response time", {p: 50.0 + 5 * i for i, p in enumerate(periods)}, 80.0, "min"
+    )
+    measures = MeasureDigest(
+        1, [MeasureAttention(view, view.status("2026-10", 7), None)], periods, 7
+    )
+    png = render_measures_chart(measures, "Measures off target — October 2026")
+    pixels = np.rint(imread(io.BytesIO(png), format="png")[:, :, :3] * 255).astype(int)
+    grid = (np.abs(pixels - np.array([round(c * 255) for c in to_rgb("#e3e3e3")])) <= 3).all(axis=2)
+    rows = np.flatnonzero(grid.sum(axis=1) > 150)  # long horizontal runs of the grid's colour
+    runs = [run for run in np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1) if run.size]
+    lines = runs[:-1]  # the lowest is the panel's bottom edge, in the same light grey
+    assert 2 <= len(lines) <= 5, len(lines)
+    left = int(np.flatnonzero(grid[runs[-1][0]]).min())  # the panel's left edge
+    dark = (pixels < 150).all(axis=2)
+    for line in lines:
+        beside = dark[line[0] - 6 : line[-1] + 7, left - 40 : left - 2]
+        assert beside.any(), "no value written beside a grid line"
