@@ -18,13 +18,19 @@ the server; the target: none).
 With PLANBOT_SOAK_TRACEMALLOC=1 the server runs under tracemalloc (through this module's
 `traced` entry point, so nothing in the product changes) and writes, every
 PLANBOT_SOAK_TRACE_SECONDS, the allocations that grew most since the first snapshot after
-warm-up to bench/.data/logs/soak-tracemalloc-<database>.txt.
+warm-up to bench/.data/logs/soak-tracemalloc-<database>.txt. With =objects it counts the
+collector's objects by type instead; with =heap, nothing is traced and each layer's own figure
+is written side by side every PLANBOT_SOAK_TRACE_SECONDS: VmRSS, glibc's malloc (in use, free,
+its heap), pymalloc's arenas, SQLite's own memory, Python's blocks and threads — to tell which
+layer takes a step. GLIBC_TUNABLES, when set, is passed on to the server (to try malloc's
+settings without changing the product).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import dataclasses
 import gc
 import itertools
@@ -184,7 +190,9 @@ def _env(url: str, api_url: str, secret: str) -> dict[str, str]:
         SLACK_API_URL=api_url,
         PLANBOT_LOG_FORMAT="json",
     )
-    env.update((k, v) for k, v in os.environ.items() if k.startswith("PLANBOT_SOAK_"))
+    env.update(
+        (k, v) for k, v in os.environ.items() if k.startswith(("PLANBOT_SOAK_", "GLIBC_TUNABLES"))
+    )
     return env
 
 
@@ -542,13 +550,98 @@ def _count_loop(path: Path, every: float) -> None:
             out.write("\n".join(lines) + "\n")
 
 
+class _Mallinfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd",
+            "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost",
+        )
+    ]  # fmt: skip
+
+
+def _pymalloc() -> dict[str, int]:
+    """pymalloc's own figures, from `sys._debugmallocstats` (written to the C stderr, so read
+    back through a file put in its place for the call)."""
+    with tempfile.TemporaryFile() as out:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(out.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    figures = {}
+    for key, label in (
+        ("arenas", "# arenas allocated current"),
+        ("in_blocks", "# bytes in allocated blocks"),
+        ("free", "# bytes in available blocks"),
+    ):
+        for line in text.splitlines():
+            if line.startswith(label):
+                figures[key] = int(line.split("=")[1].replace(",", "").strip())
+    return figures
+
+
+def _sqlite_status() -> Any:
+    """SQLite's own count of the memory it holds (`sqlite3_status64`; 0: all of it, 2: the
+    page caches), read from the library Python's sqlite3 module is linked to; -1 where that
+    library cannot be loaded."""
+    try:
+        status64 = ctypes.CDLL("libsqlite3.so.0").sqlite3_status64
+    except OSError:
+        return lambda op: -1
+
+    def read(op: int) -> int:
+        current, highest = ctypes.c_int64(), ctypes.c_int64()
+        status64(op, ctypes.byref(current), ctypes.byref(highest), 0)
+        return current.value
+
+    return read
+
+
+def _heap_loop(path: Path, every: float) -> None:
+    """In a thread of the server: every `every` s, each layer's figure side by side — VmRSS
+    and its anonymous part, glibc's malloc (mallinfo2: bytes in use, free, mmapped), pymalloc
+    (arenas, bytes in blocks), the objects the collector tracks, threads — to tell which layer
+    takes a step (cheap: nothing is traced)."""
+    mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
+    mallinfo2.restype = _Mallinfo2
+    sqlite_status = _sqlite_status()
+    started = time.monotonic()
+    while True:
+        info = mallinfo2()
+        py = _pymalloc()
+        line = (
+            f"{(time.monotonic() - started) / 60:6.2f} min  "
+            f"VmRSS {status_kib(os.getpid(), 'VmRSS') / 1024:6.1f}  "
+            f"anon {status_kib(os.getpid(), 'RssAnon') / 1024:6.1f}  "
+            f"malloc used {info.uordblks / 2**20:6.1f} free {info.fordblks / 2**20:6.1f} "
+            f"heap {info.arena / 2**20:6.1f} mmapped {info.hblkhd / 2**20:6.1f} ({info.hblks})  "
+            f"pymalloc arenas {py.get('arenas', -1)} blocks {py.get('in_blocks', 0) / 2**20:6.1f} "
+            f"free {py.get('free', 0) / 2**20:5.1f}  "
+            f"sqlite {sqlite_status(0) / 2**20:5.1f} "
+            f"(page caches {sqlite_status(2) / 2**20:5.1f})  "
+            f"blocks {sys.getallocatedblocks():,}  gc {len(gc.get_objects()):,}  "
+            f"threads {threading.active_count()}"
+        )
+        with path.open("a") as out:
+            out.write(line + "\n")
+        time.sleep(every)
+
+
 def traced(argv: list[str]) -> int:
     """`planbot` (`bot.cli.main`) under tracemalloc (PLANBOT_SOAK_TRACEMALLOC=1) or counting
     objects by type (=objects), its growth written to a file."""
     path = Path(os.environ.get("PLANBOT_SOAK_TRACE_FILE", DATA_DIR / "soak-tracemalloc.txt"))
     path.write_text("")
     every = float(os.environ.get("PLANBOT_SOAK_TRACE_SECONDS", "60"))
-    if os.environ.get("PLANBOT_SOAK_TRACEMALLOC") == "objects":
+    if os.environ.get("PLANBOT_SOAK_TRACEMALLOC") == "heap":
+        threading.Thread(target=_heap_loop, args=(path, every), daemon=True).start()
+    elif os.environ.get("PLANBOT_SOAK_TRACEMALLOC") == "objects":
         threading.Thread(target=_count_loop, args=(path, every), daemon=True).start()
     else:
         frames = int(os.environ.get("PLANBOT_SOAK_TRACE_FRAMES", "1"))
