@@ -164,6 +164,14 @@ def due_periods(frequency: Frequency, periods: Iterable[str], start_month: int) 
     return [p for p in periods if is_due(p, frequency, start_month)]
 
 
+@cache  # the digest judges thousands of measures at a handful of periods
+def due_to_date(period: str, frequency: Frequency, start_month: int) -> tuple[str, ...]:
+    """The periods of `period`'s fiscal year, up to it, that a measure of this frequency is
+    due in, in order."""
+    months = fiscal_months(fiscal_year(period, start_month), start_month)
+    return tuple(due_periods(frequency, (p for p in months if p <= period), start_month))
+
+
 # --- a period's figure and its target ----------------------------------------------------------
 
 
@@ -215,8 +223,7 @@ def judge_period(
             period, actual, actual, target, judge(actual, target, rule.direction, rule.band)
         )
     year = fiscal_year(period, start_month)
-    so_far = [p for p in fiscal_months(year, start_month) if p <= period]
-    due = due_periods(rule.frequency, so_far, start_month)
+    due = due_to_date(period, rule.frequency, start_month)
     given = [values[p] for p in due if p in values]
     if rule.aggregation is Aggregation.SUM:
         figure = sum(given)

@@ -31,11 +31,13 @@ def period_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
+@lru_cache(maxsize=1024)  # called per row by the digest's attention list and the calendar
 def previous_period(period: str) -> str:
     year, month = (int(part) for part in parse_period(period).split("-"))
     return f"{year - 1:04d}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
 
 
+@lru_cache(maxsize=1024)
 def next_period(period: str) -> str:
     year, month = (int(part) for part in parse_period(period).split("-"))
     return f"{year + 1:04d}-01" if month == 12 else f"{year:04d}-{month + 1:02d}"
