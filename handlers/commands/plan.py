@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -185,11 +185,16 @@ class SubCommand:
 class AnswerCache:
     """Private answers by the plan's revision: every write bumps it, so an answer is reused
     only while nothing it shows can have changed (in this process or any other). The revision
-    is read afresh for every request (`revision`, cheaply: handlers/commands/revision.py)."""
+    is read afresh for every request (`revision`, cheaply: handlers/commands/revision.py).
+
+    Keys begin with the revision they were computed at. Only the newest revision's answers are
+    kept: a revision, once moved past, is never read again, so an answer of an older one could
+    only take memory (on a busy first business day the revision moves every few requests)."""
 
     def __init__(self, engine: AsyncEngine, size: int = 512) -> None:
         self.size = size
         self._answers: OrderedDict[tuple[object, ...], Answer] = OrderedDict()
+        self._newest: Revision | None = None
         self.revisions = PlanRevisions(engine)
 
     async def revision(self) -> Revision | None:
@@ -203,6 +208,13 @@ class AnswerCache:
         return answer
 
     def put(self, key: tuple[object, ...], answer: Answer) -> None:
+        at = cast(Revision, key[:2])  # `_key` begins with the revision it was computed at
+        newest = self._newest
+        if at != newest:
+            if newest is not None and at[0] == newest[0] and at[1] < newest[1]:
+                return  # computed before a write that a later answer has already seen
+            self._answers.clear()  # a newer revision, or another plan made active
+            self._newest = at
         self._answers[key] = answer
         self._answers.move_to_end(key)
         while len(self._answers) > self.size:

@@ -15,6 +15,8 @@ from sqlmodel import select
 
 from bot import slack_requests
 from bot.workspace import Workspace
+from handlers.commands.plan import Answer, AnswerCache
+from handlers.messages.layout import Message
 from handlers.messages.limits import check_message, check_view
 from models.db import create_engine, session_scope
 from models.lookup import load_directory
@@ -339,6 +341,40 @@ async def test_cached_answers_follow_every_write(with_samples: Workspace, hartfo
     async with session_scope(ws.engine) as session:
         await set_owners(session, fire, ["U0NEWCHIEF"])
     assert "U0NEWCHIEF" in (await ws.command("fire", user=COO)).text
+
+
+async def test_the_answer_cache_keeps_only_the_newest_revisions_answers(
+    with_samples: Workspace,
+) -> None:
+    """A revision once moved past is never read again: its answers are let go as soon as an
+    answer of a newer one is kept, and an answer computed before a write but finished after
+    another answer saw it is not kept at all."""
+    cache = AnswerCache(with_samples.engine)
+
+    def answer(text: str) -> Answer:
+        return Answer(
+            Message(text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+        )
+
+    def key(plan_id: int, revision: int, words: str) -> tuple[object, ...]:
+        return (plan_id, revision, PERIOD, "goal", words, None, False)
+
+    safety, fire = answer("safety at 7"), answer("fire at 7")
+    cache.put(key(1, 7, "safety"), safety)
+    cache.put(key(1, 7, "fire"), fire)
+    assert cache.get(key(1, 7, "safety")) is safety and cache.get(key(1, 7, "fire")) is fire
+
+    newer = answer("safety at 8")
+    cache.put(key(1, 8, "safety"), newer)  # a write moved the revision on
+    assert cache.get(key(1, 8, "safety")) is newer
+    assert cache.get(key(1, 7, "safety")) is None and cache.get(key(1, 7, "fire")) is None
+
+    cache.put(key(1, 7, "fire"), answer("fire at 7, finished late"))
+    assert cache.get(key(1, 7, "fire")) is None and cache.get(key(1, 8, "safety")) is newer
+
+    other = answer("another plan")
+    cache.put(key(2, 1, "safety"), other)  # another plan made active
+    assert cache.get(key(2, 1, "safety")) is other and cache.get(key(1, 8, "safety")) is None
 
 
 @pytest.mark.postgres
