@@ -264,13 +264,16 @@ async def write_scope(engine: AsyncEngine, *, urgent: bool = False) -> AsyncIter
     turns = _WRITERS.setdefault(loop, weakref.WeakKeyDictionary()).setdefault(
         engine.sync_engine, Turns()
     )
-    async with lane(engine, urgent=urgent):  # a place first: a turn is never held waiting
-        await turns.take(urgent=urgent)
-        try:
-            async with _session(engine) as session:
-                yield session
-        finally:
-            turns.give()
+    # The turn first, then a place among the connections: writers queued for their turn hold
+    # no place, so reads (a `/plan` answer, whose acknowledgement waits for it) still find one.
+    # Taken the other way round, a soak of 20 requests a second on SQLite had every place held
+    # by queued writers for minutes, and every `/plan` answer waited past its 2 s.
+    await turns.take(urgent=urgent)
+    try:
+        async with lane(engine, urgent=urgent), _session(engine) as session:
+            yield session
+    finally:
+        turns.give()
 
 
 @contextmanager

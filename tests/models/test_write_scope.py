@@ -9,7 +9,7 @@ import asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from models.db import Turns, session_scope, write_scope
+from models.db import POOL_OVERFLOW, POOL_SIZE, Turns, session_scope, write_scope
 from models.tables import PostPace
 
 
@@ -90,3 +90,43 @@ async def test_a_writer_given_up_while_waiting_does_not_hold_up_the_rest() -> No
     turns.give()
     await asyncio.wait_for(turns.take(), 1)  # and the database is free again after it
     assert waiting.cancelled()
+
+
+async def test_writers_queued_for_their_turn_leave_the_connections_to_reads(
+    engine: AsyncEngine,
+) -> None:
+    """One writer holds the database while more writers queue than the pool has connections:
+    a read (a `/plan` answer, which its acknowledgement waits for) still gets a connection at
+    once. On PostgreSQL nobody queues, and the read is not held up either."""
+    holding, release = asyncio.Event(), asyncio.Event()
+    queued = POOL_SIZE + POOL_OVERFLOW + 5
+
+    async def holder() -> None:
+        async with write_scope(engine) as session:
+            session.add(PostPace(key="holder", next_at=1.0, gap=1.0))
+            await session.flush()
+            holding.set()
+            await release.wait()
+
+    async def writer(n: int) -> None:
+        async with write_scope(engine) as session:
+            session.add(PostPace(key=f"writer {n}", next_at=1.0, gap=1.0))
+
+    held = asyncio.create_task(holder())
+    await holding.wait()
+    if engine.dialect.name == "sqlite":
+        writers = [asyncio.create_task(writer(n)) for n in range(queued)]
+    else:  # writers would not queue: their rows' inserts do not wait for each other
+        writers = []
+    await asyncio.sleep(0.2)  # every writer has asked for what it waits for
+    try:
+        async with asyncio.timeout(2):  # a /plan answer's budget before "Working on it…"
+            async with session_scope(engine) as session:
+                # It reads what is committed: nothing yet, the holder's row still in flight.
+                assert (await session.exec(select(PostPace.key))).all() == []
+    finally:
+        release.set()
+        await asyncio.gather(held, *writers)
+    async with session_scope(engine) as session:
+        keys = (await session.exec(select(PostPace.key))).all()
+    assert len(keys) == 1 + len(writers)  # and every write landed
