@@ -142,13 +142,28 @@ class Tally:
     sent: dict[str, int] = dataclasses.field(default_factory=dict)
     errors: dict[str, int] = dataclasses.field(default_factory=dict)
     first_errors: list[str] = dataclasses.field(default_factory=list)
+    # Each kind's acknowledgement times since `recent` was last read (seconds).
+    times: dict[str, list[float]] = dataclasses.field(default_factory=dict)
 
-    def count(self, kind: str, error: str | None) -> None:
+    def count(self, kind: str, error: str | None, took: float | None = None) -> None:
         self.sent[kind] = self.sent.get(kind, 0) + 1
+        if took is not None:
+            self.times.setdefault(kind, []).append(took)
         if error is not None:
             self.errors[kind] = self.errors.get(kind, 0) + 1
             if len(self.first_errors) < 5:
                 self.first_errors.append(f"{kind}: {error}")
+
+    def recent(self) -> str:
+        """Each kind's acknowledgement p50 / p95 since the last call: a stall shows here (a
+        `/plan` answer not ready in 2 s is acknowledged with "Working on it…" at 2 s)."""
+        said = []
+        for kind, times in sorted(self.times.items()):
+            times.sort()
+            p50, p95 = times[len(times) // 2], times[int(len(times) * 0.95)]
+            said.append(f"{kind} {p50 * 1000:.0f}/{p95 * 1000:.0f} ms")
+        self.times = {}
+        return ", ".join(said)
 
     @property
     def total(self) -> int:
@@ -314,6 +329,7 @@ class Load:
         async with httpx.AsyncClient(base_url=self.base, limits=limits, timeout=30.0) as client:
 
             async def send(kind: str, request: slack_requests.SignedRequest) -> None:
+                sent = time.perf_counter()
                 try:
                     response = await client.post(
                         "/slack/events", content=request.body, headers=request.headers
@@ -322,7 +338,8 @@ class Load:
                     self.tally.count(kind, f"{type(exc).__name__}: {exc}")
                     return
                 ok = response.status_code == 200
-                self.tally.count(kind, None if ok else f"HTTP {response.status_code}")
+                took = time.perf_counter() - sent
+                self.tally.count(kind, None if ok else f"HTTP {response.status_code}", took)
 
             started = time.monotonic()
             n = 0
@@ -393,7 +410,8 @@ async def _soak(database: str, url: str, workdir: Path, minutes: float) -> list[
                             f"{mb(status_kib(process.pid, 'RssFile'))}, shared "
                             f"{mb(status_kib(process.pid, 'RssShmem'))}), "
                             f"{load.tally.total} requests, {load.tally.failed} errors, "
-                            f"{status_kib(process.pid, 'Threads')} threads"
+                            f"{status_kib(process.pid, 'Threads')} threads; acks p50/p95 "
+                            f"{load.tally.recent()}"
                         )
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), SAMPLE_SECONDS)
@@ -608,8 +626,15 @@ def _heap_loop(path: Path, every: float) -> None:
     and its anonymous part, glibc's malloc (mallinfo2: bytes in use, free, mmapped), pymalloc
     (arenas, bytes in blocks), the objects the collector tracks, threads — to tell which layer
     takes a step (cheap: nothing is traced)."""
-    mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
+    libc = ctypes.CDLL("libc.so.6")
+    mallinfo2 = libc.mallinfo2
     mallinfo2.restype = _Mallinfo2
+    libc.fopen.restype = ctypes.c_void_p
+    libc.fopen.argtypes = (ctypes.c_char_p, ctypes.c_char_p)
+    libc.malloc_info.argtypes = (ctypes.c_int, ctypes.c_void_p)
+    libc.fclose.argtypes = (ctypes.c_void_p,)
+    xml = path.with_suffix(".malloc.xml")
+    xml.write_text("")
     sqlite_status = _sqlite_status()
     started = time.monotonic()
     while True:
@@ -630,6 +655,14 @@ def _heap_loop(path: Path, every: float) -> None:
         )
         with path.open("a") as out:
             out.write(line + "\n")
+        # glibc's own account, arena by arena, free chunks by size: whether what is free is
+        # whole pages (which malloc_trim could give back) or scattered small pieces.
+        with xml.open("a") as out:
+            out.write(f"<!-- {(time.monotonic() - started) / 60:.2f} min -->\n")
+        stream = libc.fopen(str(xml).encode(), b"a")
+        if stream:
+            libc.malloc_info(0, stream)
+            libc.fclose(stream)
         time.sleep(every)
 
 
