@@ -266,8 +266,9 @@ async def write_scope(engine: AsyncEngine, *, urgent: bool = False) -> AsyncIter
     )
     # The turn first, then a place among the connections: writers queued for their turn hold
     # no place, so reads (a `/plan` answer, whose acknowledgement waits for it) still find one.
-    # Taken the other way round, a soak of 20 requests a second on SQLite had every place held
-    # by queued writers for minutes, and every `/plan` answer waited past its 2 s.
+    # Taken the other way round, more queued writers than places held them all (the test:
+    # tests/models/test_write_scope.py); a soak of 20 requests a second on SQLite had every
+    # `/plan` answer wait past its 2 s for four minutes while clicks and events went through.
     await turns.take(urgent=urgent)
     try:
         async with lane(engine, urgent=urgent), _session(engine) as session:
