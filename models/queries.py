@@ -286,11 +286,14 @@ def _reported_in(period: str) -> Any:
 
 
 def reported_departments(period: str) -> Any:
-    """The ids of the departments that reported for `period`, for `Department.id.in_(…)`."""
+    """The ids of the departments that reported for `period`, for `Department.id.in_(…)`: an
+    index probe per initiative, stopping at its first report. Read from the updates instead,
+    it grew with every answer of the month (a busy month with 230 answers an initiative on
+    Hartford: 8.5 ms each time, against 1 ms)."""
     return (
         select(col(Initiative.department_id))
-        .join(Update, col(Update.initiative_id) == col(Initiative.id))
-        .where(is_report(Update, period))
+        .where(_reported_in(period))
+        .correlate_except(Initiative)  # its own, even inside a query of the initiatives
     )
 
 
