@@ -186,7 +186,7 @@ async def changes_since(
 ) -> list[Change]:
     """`/plan changes [goal]`: the status changes received since `since` — the digest's own
     definition — for the whole plan or the initiatives serving one goal. One statement."""
-    changed = _changed_since(plan_id, since, now).subquery("changed")
+    changed = _changed_since(plan_id, since, now, dialect_of(session)).subquery("changed")
     query = (
         select(  # type: ignore[call-overload]  # sqlmodel types select() to 4 columns
             changed,
@@ -305,7 +305,9 @@ async def digest_standing(
             )
         ).one()
         new_updates, late_updates = int(counted[0]), int(counted[1])
-        for row in await fetch_rows(session, _changed_since(plan_id, since, now)):
+        for row in await fetch_rows(
+            session, _changed_since(plan_id, since, now, dialect_of(session))
+        ):
             item = standing.item(row.initiative_id)
             if item is not None:
                 before = None if row.before is None else Status(row.before)
@@ -391,58 +393,90 @@ def _received(plan_id: int, since: datetime, now: datetime, *columns: Any) -> An
     )
 
 
-def _changed_since(plan_id: int, since: datetime, now: datetime) -> Any:
+def _changed_since(plan_id: int, since: datetime, now: datetime, dialect: str) -> Any:
     """Initiatives whose last status received since `since` differs from the status they had
     before the first update received since (or that had none), in the order of that first
-    update; with that status before, and the last update's status, author and time."""
-    order = (col(Update.period), col(Update.received_at), col(Update.id))
-    received = _received(
-        plan_id,
-        since,
-        now,
-        *order,
-        col(Update.initiative_id),
-        col(Update.status),
-        col(Update.author),
-        sa.func.row_number()
-        .over(partition_by=col(Update.initiative_id), order_by=order)
-        .label("nth"),
-        sa.func.row_number()
-        .over(
-            partition_by=col(Update.initiative_id),
-            order_by=[column.desc() for column in order],
-        )
-        .label("nth_last"),
-    ).cte("received")
-    first, last = received.alias("first_received"), received.alias("last_received")
-    earlier = aliased(Update)
-    before = (
-        select(earlier.status)
-        .where(
-            earlier.initiative_id == first.c.initiative_id,
-            sa.tuple_(col(earlier.period), col(earlier.received_at), col(earlier.id))
-            < sa.tuple_(first.c.period, first.c.received_at, first.c.id),
-        )
-        .order_by(earlier.period.desc(), earlier.received_at.desc(), earlier.id.desc())  # type: ignore[union-attr,attr-defined]
-        .limit(1)
-        .correlate(first)
-        .scalar_subquery()
+    update; with that status before, and the last update's status, author and time.
+
+    What was received is read once, grouped by initiative; then each initiative's first and
+    last update since, and the one before, are index probes — LATERAL on PostgreSQL, which
+    otherwise hashes every update of the plan to join the probes' ids. Numbering every row
+    received with window functions instead (and joining the numbered rows to themselves)
+    grew with what was received: 280 ms on SQLite once a busy week had put 20,000 answers on
+    Hartford's 87 initiatives, against 21 ms."""
+    order = ("period", "received_at", "id")
+    touched = (
+        _received(plan_id, since, now, col(Update.initiative_id), sa.func.min(col(Update.period)))
+        .group_by(col(Update.initiative_id))
+        .subquery("touched")
     )
+    initiative_id, first_period = touched.c
+
+    def probe(newest: bool, *columns: str) -> Any:
+        one = aliased(Update)
+        return (
+            select(*(getattr(one, name) for name in columns))
+            .where(
+                one.initiative_id == initiative_id,
+                *([] if newest else [one.period >= first_period]),
+                col(one.received_at) > since,
+                col(one.received_at) <= now,
+                one.source != Source.PLAN,
+            )
+            .order_by(
+                *(getattr(one, name).desc() if newest else getattr(one, name) for name in order)
+            )
+            .limit(1)
+        )
+
+    def status_before(first: Any) -> Any:
+        earlier = aliased(Update)
+        return (
+            select(col(earlier.status).label("before"))
+            .where(
+                earlier.initiative_id == first.initiative_id,
+                sa.tuple_(*(getattr(earlier, name) for name in order))
+                < sa.tuple_(*(getattr(first, name) for name in order)),
+            )
+            .order_by(*(getattr(earlier, name).desc() for name in order))
+            .limit(1)
+        )
+
+    if dialect == "postgresql":
+        first = probe(False, "initiative_id", *order).lateral("first_received")
+        last = probe(True, "status", "author", "received_at").lateral("last_received")
+        before = status_before(first.c).lateral("status_before")
+        ends = (
+            select(touched)
+            .join(first, sa.true())
+            .join(last, sa.true())
+            .outerjoin(before, sa.true())
+        )
+        first_c, last_c, before_c = first.c, last.c, before.c.before
+    else:
+        first_u, last_u = aliased(Update), aliased(Update)
+        ends = (
+            select(touched)
+            .join(
+                first_u, col(first_u.id) == probe(False, "id").correlate(touched).scalar_subquery()
+            )
+            .join(last_u, col(last_u.id) == probe(True, "id").correlate(touched).scalar_subquery())
+        )
+        first_c, last_c = first_u, last_u
+        before_c = status_before(first_u).correlate(first_u).scalar_subquery()
     pairs = (
-        select(  # type: ignore[call-overload]  # sqlmodel types select() to 4 columns
-            first.c.initiative_id,
-            first.c.period.label("first_period"),
-            first.c.received_at.label("first_received_at"),
-            first.c.id.label("first_id"),
-            before.label("before"),
-            last.c.status,
-            last.c.author,
-            last.c.received_at,
+        ends.with_only_columns(
+            initiative_id,
+            first_c.period.label("first_period"),
+            first_c.received_at.label("first_received_at"),
+            first_c.id.label("first_id"),
+            before_c.label("before"),
+            last_c.status.label("status"),
+            last_c.author.label("author"),
+            last_c.received_at.label("received_at"),
+            maintain_column_froms=True,
         )
-        .join(last, sa.and_(last.c.initiative_id == first.c.initiative_id, last.c.nth_last == 1))
-        .where(first.c.nth == 1)
-        .subquery()
-    )
+    ).subquery("pairs")
     return (
         select(  # type: ignore[call-overload]  # sqlmodel types select() to 4 columns
             pairs.c.initiative_id,
