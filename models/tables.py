@@ -234,6 +234,8 @@ class Update(SQLModel, table=True):
         sa.Index("ix_updates_latest", "initiative_id", "period", "received_at", "id", "status"),
         sa.Index("ix_updates_period", "period", "initiative_id"),
         sa.Index("ix_updates_received_at", "received_at"),  # what came in since the last digest
+        # Each initiative's newest answer by when it came (a department's last answer).
+        sa.Index("ix_updates_answered", "initiative_id", "received_at", "id", "source"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -290,3 +290,92 @@ async def test_lookup_suggests_when_unsure(engine: AsyncEngine, hartford: int) -
     assert "education" in [t.key for t in vague.suggestions]
     only_goals = directory.resolve("fire", kinds=("goal",))
     assert only_goals.target is None
+
+
+async def _answer(
+    engine: AsyncEngine,
+    department: str,
+    number: int,
+    period: str,
+    status: Status,
+    author: str,
+    received: datetime,
+    source: str = "thread",
+) -> None:
+    async with session_scope(engine) as session:
+        found = await find_department(session, department)
+        initiative = (
+            await session.exec(
+                select(Initiative).where(
+                    Initiative.department_id == found.id, Initiative.number == number
+                )
+            )
+        ).one()
+        session.add(
+            Update(
+                initiative_id=initiative.id,
+                period=period,
+                status=status,
+                author=author,
+                source=source,
+                received_at=received,
+            )
+        )
+
+
+def _nov(day: int, hour: int = 12) -> datetime:
+    return datetime(2026, 11, day, hour, tzinfo=UTC)
+
+
+async def test_a_departments_last_answer_is_the_newest_received(
+    engine: AsyncEngine, hartford: int
+) -> None:
+    """Newest by when it came, across the department's initiatives: a late answer for an older
+    month counts, the plan file's statuses never do, and a tie goes to the later row."""
+    await _answer(engine, "fire", 3, "2026-10", Status.ON_TRACK, "U0CHIEF", _nov(4))
+    await _answer(engine, "fire", 5, "2026-09", Status.AT_RISK, "U0DEPUTY", _nov(6))
+    await _answer(engine, "fire", 1, "2026-10", Status.ON_TRACK, "", _nov(9), source="plan")
+    await _answer(engine, "police", 2, "2026-10", Status.ON_TRACK, "U0FIRST", _nov(7))
+    await _answer(engine, "police", 3, "2026-10", Status.OFF_TRACK, "U0SECOND", _nov(7))
+    async with session_scope(engine) as session:
+        overview = await owners_overview(session, hartford, PERIOD)
+    last = {line.department.key: line.last_answer for line in overview.departments}
+    fire, police = last["fire"], last["police"]
+    assert fire is not None and fire.author == "U0DEPUTY" and fire.period == "2026-09"
+    assert fire.received_at == _nov(6)
+    assert police is not None and police.author == "U0SECOND"
+    assert police.status == Status.OFF_TRACK
+    assert [key for key, answer in last.items() if answer is not None] == ["fire", "police"]
+
+
+async def test_changes_compare_the_first_answer_since_with_the_last(
+    engine: AsyncEngine, hartford: int
+) -> None:
+    """Many answers a week on one initiative: the status before the first of them against the
+    last; back where it started is no change, and a late answer for an older month comes
+    first (months before the order they arrived in)."""
+    since, now = _nov(2), _nov(10)
+    # Fire #1: On track before; At risk, Off track, then On track again this week: no change.
+    await _answer(engine, "fire", 1, "2026-09", Status.ON_TRACK, "U0CHIEF", _nov(1))
+    for day, status in [(3, Status.AT_RISK), (4, Status.OFF_TRACK), (5, Status.ON_TRACK)]:
+        await _answer(engine, "fire", 1, "2026-10", status, "U0CHIEF", _nov(day))
+    # Fire #2: nothing before; At risk, then Off track: a change from nothing to Off track.
+    await _answer(engine, "fire", 2, "2026-10", Status.AT_RISK, "U0CHIEF", _nov(3))
+    await _answer(engine, "fire", 2, "2026-10", Status.OFF_TRACK, "U0DEPUTY", _nov(8))
+    # Fire #3: On track in August; this week October's At risk, then September's late answer
+    # (Off track), which sorts first: before it, August's On track; last, October's At risk.
+    await _answer(engine, "fire", 3, "2026-08", Status.ON_TRACK, "U0CHIEF", _nov(1))
+    await _answer(engine, "fire", 3, "2026-10", Status.AT_RISK, "U0CHIEF", _nov(6))
+    await _answer(engine, "fire", 3, "2026-09", Status.OFF_TRACK, "U0CHIEF", _nov(7))
+    # Fire #4: its answer came after `now`: not yet news.
+    await _answer(engine, "fire", 4, "2026-10", Status.OFF_TRACK, "U0CHIEF", _nov(11))
+    async with session_scope(engine) as session:
+        found = [
+            (c.item.number, c.before, c.after, c.author, c.received_at)
+            for c in await changes_since(session, hartford, since, now)
+            if c.item.department.key == "fire"
+        ]
+    assert found == [
+        (3, Status.ON_TRACK, Status.AT_RISK, "U0CHIEF", _nov(6)),
+        (2, None, Status.OFF_TRACK, "U0DEPUTY", _nov(8)),
+    ]
