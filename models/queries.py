@@ -187,7 +187,13 @@ class InitiativeHistory:
     department: DepartmentRef
     number: int
     text: str
-    updates: list[UpdateView]  # newest first
+    updates: list[UpdateView]  # newest first, at most HISTORY_READ
+    older: int = 0  # updates older than these, not read
+
+
+# The newest updates `/plan history` reads: more than a message can show (each takes a line of
+# 40 characters or more), so an initiative answered thousands of times costs no more than this.
+HISTORY_READ = 400
 
 
 # --- building blocks ----------------------------------------------------------------------------
@@ -560,8 +566,8 @@ async def response_rate(session: AsyncSession, plan_id: int, period: str) -> Res
 async def initiative_history(
     session: AsyncSession, department: Department, number: int
 ) -> InitiativeHistory | None:
-    """Every update of one initiative, newest first; None when it has no such number.
-    Two statements."""
+    """One initiative's updates, newest first (the newest HISTORY_READ, and how many more);
+    None when it has no such number. Two statements."""
     initiative = (
         await session.exec(
             select(Initiative).where(
@@ -571,20 +577,23 @@ async def initiative_history(
     ).first()
     if initiative is None:
         return None
-    rows = (
-        await session.exec(
-            select(*(getattr(Update, name) for name in _UPDATE_FIELDS))
-            .where(col(Update.initiative_id) == initiative.id)
-            .order_by(
-                col(Update.period).desc(), col(Update.received_at).desc(), col(Update.id).desc()
-            )
+    rows = await fetch_rows(
+        session,
+        select(  # type: ignore[call-overload]  # sqlmodel types select() to 4 columns
+            *(getattr(Update, name) for name in _UPDATE_FIELDS),
+            sa.func.count().over().label("total"),
         )
-    ).all()
+        .where(col(Update.initiative_id) == initiative.id)
+        .order_by(col(Update.period).desc(), col(Update.received_at).desc(), col(Update.id).desc())
+        .limit(HISTORY_READ),
+    )
+    updates = [view for view in map(update_view, rows) if view is not None]
     return InitiativeHistory(
         department=DepartmentRef(department.key, department.name),
         number=initiative.number,
         text=initiative.text,
-        updates=[view for view in map(update_view, rows) if view is not None],
+        updates=updates,
+        older=rows[0].total - len(rows) if rows else 0,
     )
 
 

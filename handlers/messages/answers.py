@@ -445,13 +445,13 @@ def _history_item(update: UpdateView, people: People, timezone: str) -> str:
 def render_history(h: InitiativeHistory, people: People, *, timezone: str) -> Message:
     """Every update of one initiative, newest first."""
     key = h.department.key
+    total = len(h.updates) + h.older
     title = f"{h.department.name} #{h.number}"
     parts: list[Part] = [
         header(title),
         section(escaped_excerpt(h.text, 1000) or "—"),
         context(
-            f"{plural(len(h.updates), 'update')}, newest first · "
-            f"{command(key)} shows the whole department"
+            f"{plural(total, 'update')}, newest first · {command(key)} shows the whole department"
         ),
         DividerBlock(),
     ]
@@ -461,11 +461,12 @@ def render_history(h: InitiativeHistory, people: People, *, timezone: str) -> Me
                 lines=[_history_item(u, people, timezone) for u in h.updates],
                 more=lambda n: f"…and {plural(n, 'older update')} not shown",
                 gap="\n\n",
+                unread=h.older,
             )
         )
     else:
         parts.append(section(f"No updates yet. {command('update', key)} adds one."))
-    return message(f"{escape(title)}: {plural(len(h.updates), 'update')}", parts)
+    return message(f"{escape(title)}: {plural(total, 'update')}", parts)
 
 
 def _or_list(items: Sequence[str]) -> str:

@@ -61,6 +61,7 @@ class Lines:
     title: str = ""
     gap: str = "\n"  # between lines
     most_lines: int = UNLIMITED  # shown at most, even when more would fit
+    unread: int = 0  # lines after these that were never read (a bounded query): counted too
 
 
 Part = Block | Lines
@@ -120,8 +121,10 @@ def pack(part: Lines, most_chars: int, most_blocks: int) -> tuple[list[str], int
     sections = Sections()
     if part.title:
         sections.add(part.title, "")
-    if len(lines) <= part.most_lines and fits(
-        sections.cost(*((line, part.gap) for line in lines)), most_blocks, most_chars
+    if (
+        not part.unread
+        and len(lines) <= part.most_lines
+        and fits(sections.cost(*((line, part.gap) for line in lines)), most_blocks, most_chars)
     ):
         for line in lines:
             sections.add(line, part.gap)
@@ -129,14 +132,14 @@ def pack(part: Lines, most_chars: int, most_blocks: int) -> tuple[list[str], int
     # Not everything fits: keep room for the closing line after each line taken.
     shown = 0
     for line in lines[: part.most_lines]:
-        hidden = len(lines) - shown - 1
+        hidden = len(lines) - shown - 1 + part.unread
         closing = [(whole_line(part.more(hidden)), "\n")] if hidden else []
         if not fits(sections.cost((line, part.gap), *closing), most_blocks, most_chars):
             break
         sections.add(line, part.gap)
         shown += 1
-    if shown < len(lines):
-        closing_line = whole_line(part.more(len(lines) - shown))
+    if shown < len(lines) or part.unread:
+        closing_line = whole_line(part.more(len(lines) - shown + part.unread))
         if not fits(sections.cost((closing_line, "\n")), most_blocks, most_chars):
             return [], 0
         sections.add(closing_line, "\n")

@@ -644,3 +644,23 @@ def test_home_shows_each_department_with_an_update_button() -> None:
     assert "*Safety* — ✅ 3 · 🟢 7" in texts  # the overview, for admins
     without = as_json(render_home([police], None, mention))
     assert "Plan goals" not in without
+
+
+def test_a_history_counts_the_older_updates_it_did_not_read() -> None:
+    """`/plan history` reads the newest HISTORY_READ updates; the rest are still counted."""
+    few = InitiativeHistory(FIRE, 3, "Fleet", [update(Status.AT_RISK, note="parts")], older=1200)
+    message = render_history(few, mention, timezone="UTC")
+    shown = "\n".join(mrkdwn_texts(message.blocks))
+    assert "1201 updates, newest first" in shown
+    assert "parts" in shown
+    assert "…and 1200 older updates not shown" in shown
+    many = [update(Status.ON_TRACK, note=f"n{i}") for i in range(400)]
+    message = render_history(
+        InitiativeHistory(FIRE, 3, "Fleet", many, older=7), mention, timezone="UTC"
+    )
+    limits.check_message(message.blocks, message.text)
+    shown = "\n".join(mrkdwn_texts(message.blocks))
+    left = re.search(r"…and (\d+) older updates not shown", shown)
+    assert left is not None
+    listed = len(re.findall(r"\bn\d+\b", shown))
+    assert 0 < listed < 400 and int(left[1]) == 400 - listed + 7

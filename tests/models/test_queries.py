@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from models.export import export_rows, render_export
 from models.lookup import load_directory
 from models.plans import load_plan, set_owners
 from models.queries import (
+    HISTORY_READ,
     department_summary,
     goal_summary,
     goals_overview,
@@ -379,3 +380,42 @@ async def test_changes_compare_the_first_answer_since_with_the_last(
         (3, Status.ON_TRACK, Status.AT_RISK, "U0CHIEF", _nov(6)),
         (2, None, Status.OFF_TRACK, "U0DEPUTY", _nov(8)),
     ]
+
+
+async def test_history_reads_the_newest_updates_and_counts_the_rest(
+    engine: AsyncEngine, hartford: int
+) -> None:
+    """An initiative answered more times than a message can show: the newest HISTORY_READ are
+    read, newest first, and the older ones counted."""
+    async with session_scope(engine) as session:
+        fire = await find_department(session, "fire")
+        two = (
+            await session.exec(
+                select(Initiative).where(
+                    Initiative.department_id == fire.id, Initiative.number == 2
+                )
+            )
+        ).one()
+        before = len((await initiative_history(session, fire, 2)).updates)  # type: ignore[union-attr]
+        for n in range(HISTORY_READ + 25):
+            session.add(
+                Update(
+                    initiative_id=two.id,
+                    period="2026-10",
+                    status=Status.ON_TRACK,
+                    note=f"answer {n}",
+                    author="U0CHIEF",
+                    source="thread",
+                    received_at=datetime(2026, 11, 1, tzinfo=UTC) + timedelta(minutes=n),
+                )
+            )
+    async with session_scope(engine) as session:
+        history = await initiative_history(session, fire, 2)
+    assert history is not None
+    assert len(history.updates) == HISTORY_READ
+    assert history.older == before + 25
+    assert [u.note for u in history.updates[:2]] == [
+        f"answer {HISTORY_READ + 24}",
+        f"answer {HISTORY_READ + 23}",
+    ]
+    assert history.updates[-1].note == "answer 25"
