@@ -679,7 +679,7 @@ def _last_answers(department_ids: list[int], dialect: str) -> Any:
     """Each department's newest answer by when it was received, whoever sent it: the newest
     of its initiatives' newest, each an index probe on `ix_updates_answered`. Ordered by
     when it was received across all the department's updates instead, PostgreSQL walked the
-    whole plan's updates backwards for every department: 3 to 5 s for `/plan owners` on the
+    whole plan's updates backwards for every department: 2.7–3.6 s for `/plan owners` on the
     Large benchmark plan."""
     reporting, answered, last = aliased(Initiative), aliased(Update), aliased(Update)
     newest = (
