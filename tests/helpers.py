@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -43,10 +44,20 @@ async def find_department(session: AsyncSession, key: str) -> Department:
     return (await session.exec(select(Department).where(Department.key == key))).one()
 
 
-async def reported_before(ws: Workspace, key: str, number: int, period: str, status: str) -> None:
-    """Initiative `number` of department `key` had `status` in `period` (an earlier month), so
-    that "No change" has a status to repeat."""
-    async with session_scope(ws.engine) as session:
+async def add_update(
+    engine: AsyncEngine,
+    key: str,
+    number: int,
+    period: str,
+    status: Status | str,
+    received_at: datetime,
+    *,
+    author: str = "",
+    source: str = "thread",
+    note: str = "",
+) -> None:
+    """An update on initiative `number` of department `key`, written straight to the table."""
+    async with session_scope(engine) as session:
         department = await find_department(session, key)
         initiative = (
             await session.exec(
@@ -61,10 +72,19 @@ async def reported_before(ws: Workspace, key: str, number: int, period: str, sta
                 initiative_id=initiative.id,
                 period=period,
                 status=Status(status),
-                source="import",
-                received_at=datetime(int(period[:4]), int(period[5:]), 28, tzinfo=UTC),
+                note=note,
+                author=author,
+                source=source,
+                received_at=received_at,
             )
         )
+
+
+async def reported_before(ws: Workspace, key: str, number: int, period: str, status: str) -> None:
+    """Initiative `number` of department `key` had `status` in `period` (an earlier month), so
+    that "No change" has a status to repeat."""
+    when = datetime(int(period[:4]), int(period[5:]), 28, tzinfo=UTC)
+    await add_update(ws.engine, key, number, period, status, when, source="import")
 
 
 def truncate_all(url: str) -> None:

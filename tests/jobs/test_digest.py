@@ -31,6 +31,7 @@ from models.samples import add_sample_updates
 from models.status import Status
 from models.synthetic import synthetic_plan
 from models.tables import Department, DepartmentOwner, Digest, Initiative, Update
+from tests import helpers
 from tests.helpers import ADMIN, CHIEF, PERIOD, mrkdwn_texts
 
 NY = ZoneInfo("America/New_York")
@@ -92,25 +93,9 @@ async def add_update(
     when: datetime,
     period: str = PERIOD,
 ) -> None:
-    async with session_scope(ws.engine) as session:
-        initiative = (
-            await session.exec(
-                select(Initiative)
-                .join(Department)
-                .where(Department.key == key, Initiative.number == number)
-            )
-        ).one()
-        session.add(
-            Update(
-                initiative_id=initiative.id,
-                period=period,
-                status=status,
-                note=note,
-                author=CHIEF,
-                source="form",
-                received_at=when,
-            )
-        )
+    await helpers.add_update(
+        ws.engine, key, number, period, status, when, author=CHIEF, source="form", note=note
+    )
 
 
 async def test_digest_numbers_add_up(city: Workspace, clock: Clock) -> None:

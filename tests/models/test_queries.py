@@ -30,7 +30,7 @@ from models.samples import add_sample_updates
 from models.status import Status
 from models.synthetic import synthetic_plan
 from models.tables import Initiative, InitiativeGoal, Update
-from tests.helpers import PERIOD, find_department
+from tests.helpers import PERIOD, add_update, find_department
 
 
 async def _with_samples(engine: AsyncEngine, plan_id: int) -> None:
@@ -303,25 +303,9 @@ async def _answer(
     received: datetime,
     source: str = "thread",
 ) -> None:
-    async with session_scope(engine) as session:
-        found = await find_department(session, department)
-        initiative = (
-            await session.exec(
-                select(Initiative).where(
-                    Initiative.department_id == found.id, Initiative.number == number
-                )
-            )
-        ).one()
-        session.add(
-            Update(
-                initiative_id=initiative.id,
-                period=period,
-                status=status,
-                author=author,
-                source=source,
-                received_at=received,
-            )
-        )
+    await add_update(
+        engine, department, number, period, status, received, author=author, source=source
+    )
 
 
 def _nov(day: int, hour: int = 12) -> datetime:
