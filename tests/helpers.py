@@ -44,6 +44,18 @@ async def find_department(session: AsyncSession, key: str) -> Department:
     return (await session.exec(select(Department).where(Department.key == key))).one()
 
 
+async def find_initiative(session: AsyncSession, key: str, number: int) -> Initiative:
+    """Initiative `number` of department `key`."""
+    department = await find_department(session, key)
+    return (
+        await session.exec(
+            select(Initiative).where(
+                Initiative.department_id == department.id, Initiative.number == number
+            )
+        )
+    ).one()
+
+
 async def add_update(
     engine: AsyncEngine,
     key: str,
@@ -58,15 +70,7 @@ async def add_update(
 ) -> None:
     """An update on initiative `number` of department `key`, written straight to the table."""
     async with session_scope(engine) as session:
-        department = await find_department(session, key)
-        initiative = (
-            await session.exec(
-                select(Initiative).where(
-                    Initiative.department_id == department.id, Initiative.number == number
-                )
-            )
-        ).one()
-        assert initiative.id is not None
+        initiative = await find_initiative(session, key, number)
         session.add(
             Update(
                 initiative_id=initiative.id,

@@ -27,7 +27,7 @@ from models.samples import add_sample_updates
 from models.status import Status
 from models.synthetic import synthetic_plan
 from models.tables import Department, Initiative, Update
-from tests.helpers import ADMIN, CHIEF, COO, PERIOD, find_department, truncate_all
+from tests.helpers import ADMIN, CHIEF, COO, PERIOD, find_department, find_initiative, truncate_all
 
 pytestmark = pytest.mark.usefixtures("frozen_period")
 
@@ -193,14 +193,7 @@ async def test_the_export_says_statuses_in_words_and_names_people(workspace: Wor
     ws = workspace
     period = ws.ctx.open_period()
     async with session_scope(ws.engine) as session:
-        fire = await find_department(session, "fire")
-        first = (
-            await session.exec(
-                select(Initiative).where(
-                    Initiative.department_id == fire.id, Initiative.number == 1
-                )
-            )
-        ).one()
+        first = await find_initiative(session, "fire", 1)
         session.add(
             Update(
                 initiative_id=first.id,

@@ -30,7 +30,7 @@ from models.samples import add_sample_updates
 from models.status import Status
 from models.synthetic import synthetic_plan
 from models.tables import Initiative, InitiativeGoal, Update
-from tests.helpers import PERIOD, add_update, find_department
+from tests.helpers import PERIOD, add_update, find_department, find_initiative
 
 
 async def _with_samples(engine: AsyncEngine, plan_id: int) -> None:
@@ -293,21 +293,6 @@ async def test_lookup_suggests_when_unsure(engine: AsyncEngine, hartford: int) -
     assert only_goals.target is None
 
 
-async def _answer(
-    engine: AsyncEngine,
-    department: str,
-    number: int,
-    period: str,
-    status: Status,
-    author: str,
-    received: datetime,
-    source: str = "thread",
-) -> None:
-    await add_update(
-        engine, department, number, period, status, received, author=author, source=source
-    )
-
-
 def _nov(day: int, hour: int = 12) -> datetime:
     return datetime(2026, 11, day, hour, tzinfo=UTC)
 
@@ -317,11 +302,13 @@ async def test_a_departments_last_answer_is_the_newest_received(
 ) -> None:
     """Newest by when it came, across the department's initiatives: a late answer for an older
     month counts, the plan file's statuses never do, and a tie goes to the later row."""
-    await _answer(engine, "fire", 3, "2026-10", Status.ON_TRACK, "U0CHIEF", _nov(4))
-    await _answer(engine, "fire", 5, "2026-09", Status.AT_RISK, "U0DEPUTY", _nov(6))
-    await _answer(engine, "fire", 1, "2026-10", Status.ON_TRACK, "", _nov(9), source="plan")
-    await _answer(engine, "police", 2, "2026-10", Status.ON_TRACK, "U0FIRST", _nov(7))
-    await _answer(engine, "police", 3, "2026-10", Status.OFF_TRACK, "U0SECOND", _nov(7))
+    await add_update(engine, "fire", 3, "2026-10", Status.ON_TRACK, _nov(4), author="U0CHIEF")
+    await add_update(engine, "fire", 5, "2026-09", Status.AT_RISK, _nov(6), author="U0DEPUTY")
+    await add_update(
+        engine, "fire", 1, "2026-10", Status.ON_TRACK, _nov(9), author="", source="plan"
+    )
+    await add_update(engine, "police", 2, "2026-10", Status.ON_TRACK, _nov(7), author="U0FIRST")
+    await add_update(engine, "police", 3, "2026-10", Status.OFF_TRACK, _nov(7), author="U0SECOND")
     async with session_scope(engine) as session:
         overview = await owners_overview(session, hartford, PERIOD)
     last = {line.department.key: line.last_answer for line in overview.departments}
@@ -341,19 +328,19 @@ async def test_changes_compare_the_first_answer_since_with_the_last(
     first (months before the order they arrived in)."""
     since, now = _nov(2), _nov(10)
     # Fire #1: On track before; At risk, Off track, then On track again this week: no change.
-    await _answer(engine, "fire", 1, "2026-09", Status.ON_TRACK, "U0CHIEF", _nov(1))
+    await add_update(engine, "fire", 1, "2026-09", Status.ON_TRACK, _nov(1), author="U0CHIEF")
     for day, status in [(3, Status.AT_RISK), (4, Status.OFF_TRACK), (5, Status.ON_TRACK)]:
-        await _answer(engine, "fire", 1, "2026-10", status, "U0CHIEF", _nov(day))
+        await add_update(engine, "fire", 1, "2026-10", status, _nov(day), author="U0CHIEF")
     # Fire #2: nothing before; At risk, then Off track: a change from nothing to Off track.
-    await _answer(engine, "fire", 2, "2026-10", Status.AT_RISK, "U0CHIEF", _nov(3))
-    await _answer(engine, "fire", 2, "2026-10", Status.OFF_TRACK, "U0DEPUTY", _nov(8))
+    await add_update(engine, "fire", 2, "2026-10", Status.AT_RISK, _nov(3), author="U0CHIEF")
+    await add_update(engine, "fire", 2, "2026-10", Status.OFF_TRACK, _nov(8), author="U0DEPUTY")
     # Fire #3: On track in August; this week October's At risk, then September's late answer
     # (Off track), which sorts first: before it, August's On track; last, October's At risk.
-    await _answer(engine, "fire", 3, "2026-08", Status.ON_TRACK, "U0CHIEF", _nov(1))
-    await _answer(engine, "fire", 3, "2026-10", Status.AT_RISK, "U0CHIEF", _nov(6))
-    await _answer(engine, "fire", 3, "2026-09", Status.OFF_TRACK, "U0CHIEF", _nov(7))
+    await add_update(engine, "fire", 3, "2026-08", Status.ON_TRACK, _nov(1), author="U0CHIEF")
+    await add_update(engine, "fire", 3, "2026-10", Status.AT_RISK, _nov(6), author="U0CHIEF")
+    await add_update(engine, "fire", 3, "2026-09", Status.OFF_TRACK, _nov(7), author="U0CHIEF")
     # Fire #4: its answer came after `now`: not yet news.
-    await _answer(engine, "fire", 4, "2026-10", Status.OFF_TRACK, "U0CHIEF", _nov(11))
+    await add_update(engine, "fire", 4, "2026-10", Status.OFF_TRACK, _nov(11), author="U0CHIEF")
     async with session_scope(engine) as session:
         found = [
             (c.item.number, c.before, c.after, c.author, c.received_at)
@@ -373,13 +360,7 @@ async def test_history_reads_the_newest_updates_and_counts_the_rest(
     read, newest first, and the older ones counted."""
     async with session_scope(engine) as session:
         fire = await find_department(session, "fire")
-        two = (
-            await session.exec(
-                select(Initiative).where(
-                    Initiative.department_id == fire.id, Initiative.number == 2
-                )
-            )
-        ).one()
+        two = await find_initiative(session, "fire", 2)
         before = len((await initiative_history(session, fire, 2)).updates)  # type: ignore[union-attr]
         for n in range(HISTORY_READ + 25):
             session.add(
