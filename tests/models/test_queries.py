@@ -248,8 +248,9 @@ async def test_statement_count_does_not_grow_with_the_plan(engine: AsyncEngine) 
     assert large_counts == small_counts
     assert small_counts["goal"] <= 3 and small_counts["department"] <= 2
     # One asks for the measures (issue 15), one for the last reasons of what stays red (16),
-    # one for the requests for help not yet resolved (16).
-    assert small_counts["digest"] <= 14
+    # one for the requests for help not yet resolved (16), one for the first period of the
+    # initiatives whose status never changed (a probe for each of those, not for all; 18).
+    assert small_counts["digest"] <= 15
 
 
 @pytest.mark.parametrize(
