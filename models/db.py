@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -149,10 +149,29 @@ async def _session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     async with session_factory(engine)() as session:
         try:
             yield session
-            await session.commit()
+            await _to_the_end(session.commit())
         except BaseException:
-            await session.rollback()
+            await _to_the_end(session.rollback())
             raise
+
+
+async def _to_the_end(ending: Coroutine[Any, Any, None]) -> None:
+    """Commits or rolls back to the end even when this task is cancelled meanwhile (a shutdown,
+    a client gone), then raises the cancellation. Both hand the connection back to the pool,
+    which rolls it back first: cut short there, the pool logged an error and threw the
+    connection away, and a commit cut short left the caller not knowing whether it was kept.
+    SQLAlchemy protects an AsyncSession's close the same way, but not these."""
+    task = asyncio.ensure_future(ending)
+    cancelled: asyncio.CancelledError | None = None
+    while not task.done():
+        try:
+            await asyncio.wait((task,))  # cancelling the wait leaves the task running
+        except asyncio.CancelledError as exc:
+            cancelled = exc
+    if cancelled is None:
+        task.result()
+        return
+    raise cancelled from (None if task.cancelled() else task.exception())
 
 
 # Connections of the pool kept for work an acknowledgement waits for. Every other session waits
