@@ -163,8 +163,14 @@ async def post_monthly_prompts(
             posts += [asyncio.create_task(post(s, c, cover, names)) for s, c, _ in waiting]
             await asyncio.gather(*posts)
         except asyncio.CancelledError:
+            # The bot is stopping. Each post still going out is cancelled once: gather() has
+            # cancelled those it was waiting for already, and a second cancel would land in the
+            # post's own clean-up (its session handing the connection back to the pool) and
+            # cut that short. The run ends when they have.
             for task in posts:
-                task.cancel()
+                if not task.cancelling():
+                    task.cancel()
+            await asyncio.gather(*posts, return_exceptions=True)
             raise
         except Exception:
             # The prompts already going out finish: each is claimed and recorded on its own.
