@@ -24,9 +24,12 @@ from models.canvases import department_canvas, want_canvas
 from models.cycle import (
     DepartmentState,
     UpdateEntry,
+    delivered_before,
     department_state,
     first_delivery,
+    hold_department,
     record_updates,
+    still_as_seen,
 )
 from models.db import session_scope, write_scope
 from models.lookup import load_directory
@@ -188,7 +191,9 @@ async def record_reported(
 ) -> list[UpdateEntry]:
     """Record what `author` reported for the department's period, in `session` (with whatever
     else belongs in the same transaction: a thread reply's delivery and questions, a chosen
-    reading's claim), late or not by the plan's calendar, received now by its clock."""
+    reading's claim), late or not by the plan's calendar, received now by its clock — read
+    once the department is held, so that an answer recorded after another is the later one."""
+    await hold_department(session, state.id)
     return await record_updates(
         session,
         state,
@@ -214,26 +219,43 @@ async def record_and_refresh(
     actuals: Sequence[ActualRow] = (),
     same_as: str | None = None,
     urgent: bool = False,
+    changed: Callable[[], Awaitable[None]] | None = None,
 ) -> bool:
     """What every surface does with an answer: record it, then `answer` the person (it is
     stored by then), then show it on the month's prompt. `once` names the interaction (a
     click's trigger and time, a form's view and hash): the same one delivered again — a replay,
     a retry — gets the same answer and records nothing. False for such a repeat. Surfaces that
-    write more in the same transaction use `record_reported` and `refresh_prompt` themselves."""
+    write more in the same transaction use `record_reported` and `refresh_prompt` themselves.
+    With `changed`, the entries repeat `state` as it was read ("No change"): if another answer
+    was stored since, nothing is recorded and `changed` tells the person instead of `answer`."""
     first = True
     waits = False
+    stale = False
     if entries or actuals:  # an answer that records nothing writes nothing, not even that it came
         # `urgent`: Slack's acknowledgement waits for this write (a form): it goes first.
         async with write_scope(ctx.engine, urgent=urgent) as session:
-            first = await first_delivery(session, once)
-            # An answer identical to one being recorded at this moment (`same_as`: a double
-            # click handled at once by two workers) is the same answer: the database decides.
-            if first and same_as is not None:
-                first = await first_delivery(session, same_as)
+            if changed is not None and not await still_as_seen(session, state):
+                # Changed by this very answer, delivered again or clicked twice, it is a repeat;
+                # changed by another, what the person saw is no longer what they would repeat.
+                first = False
+                stale = not (
+                    await delivered_before(session, once)
+                    or (same_as is not None and await delivered_before(session, same_as))
+                )
+            else:
+                first = await first_delivery(session, once)
+                # An answer identical to one being recorded at this moment (`same_as`: a double
+                # click handled at once by two workers) is the same answer: the database decides.
+                if first and same_as is not None:
+                    first = await first_delivery(session, same_as)
             if first:
                 await record_reported(ctx, session, state, entries, author=author, source=source)
                 await record_measures(ctx, session, state, actuals, author=author, source=source)
                 waits = await want_shown(ctx, session, state.id, state.period)
+    if stale and changed is not None:
+        log.info("an answer read before another was stored: nothing recorded, the person is asked")
+        await changed()
+        return False
     if not first:
         log.info("answered a repeated %s without recording it", once.split(":")[0])
     try:

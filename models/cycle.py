@@ -608,18 +608,53 @@ async def record_updates(
     return list(entries)
 
 
+def _words(initiatives: Sequence[tuple[int, UpdateView | None]]) -> str:
+    """Each initiative's latest word, as one string: what a "No change" repeats."""
+    return "|".join(
+        f"{number}:{latest.author}:{latest.status}:{latest.received_at.isoformat()}"
+        if latest is not None
+        else f"{number}:-"
+        for number, latest in initiatives
+    )
+
+
+def _words_seen(department: DepartmentState) -> str:
+    return _words([(i.number, i.latest) for i in department.initiatives])
+
+
 def no_change_key(department: DepartmentState, author: str) -> str:
     """A "No change" as what it says: this person, about the department as they saw it (each
     initiative's latest word). Two clicks on the same state — a double click whose requests
     run at once, on two replicas — are one answer; after any other answer it is a new one."""
-    seen = "|".join(
-        f"{i.number}:{i.latest.author}:{i.latest.status}:{i.latest.received_at.isoformat()}"
-        if i.latest is not None
-        else f"{i.number}:-"
-        for i in department.initiatives
-    )
+    seen = _words_seen(department)
     digest = hashlib.sha256(f"{department.id}|{department.period}|{author}|{seen}".encode())
     return f"nochange:{digest.hexdigest()[:48]}"
+
+
+async def hold_department(session: AsyncSession, department_id: int) -> None:
+    """Answers to one department are recorded one at a time, each seeing those before it: on
+    PostgreSQL its row is locked until the transaction ends. SQLite needs nothing: one writer
+    at a time holds the database, and in a process writers take turns (`db.write_scope`)."""
+    if dialect_of(session) == "postgresql":
+        await session.exec(
+            select(col(Department.id)).where(col(Department.id) == department_id).with_for_update()
+        )
+
+
+async def still_as_seen(session: AsyncSession, department: DepartmentState) -> bool:
+    """Whether each initiative's latest word is still the one `department` was read with,
+    the department held (`hold_department`) so that no answer lands before this transaction
+    ends. A "No change" read before another answer was stored would repeat what that answer
+    replaced."""
+    await hold_department(session, department.id)
+    rows = (
+        await session.exec(
+            initiative_rows(department.period, dialect_of(session))
+            .where(col(Initiative.department_id) == department.id)
+            .order_by(col(Initiative.number))
+        )
+    ).all()
+    return _words([(row.number, update_view(row)) for row in rows]) == _words_seen(department)
 
 
 def said_no_change(department: DepartmentState, number: int, author: str) -> bool:
@@ -883,3 +918,11 @@ async def first_delivery(session: AsyncSession, event_id: str) -> bool:
     return await insert_ignoring_duplicates(
         session, SlackEvent, event_id=event_id[:100], received_at=utcnow()
     )
+
+
+async def delivered_before(session: AsyncSession, event_id: str) -> bool:
+    """Whether an event id was seen already (`first_delivery`), without recording it."""
+    found = await session.exec(
+        select(col(SlackEvent.event_id)).where(col(SlackEvent.event_id) == event_id[:100])
+    )
+    return found.first() is not None

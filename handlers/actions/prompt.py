@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers.context import PlanContext
 from handlers.ids import ActionId
 from handlers.messages.answers import render_error
-from handlers.messages.prompt import render_no_change_done
+from handlers.messages.prompt import render_no_change_done, render_no_change_overtaken
 from handlers.person import person_of, tell_privately
 from handlers.reading.buttons import read_prompt_value
 from handlers.updates import click_key, open_form, record_and_refresh, reporting_state
@@ -116,4 +116,7 @@ def register(app: AsyncApp, ctx: PlanContext) -> None:
             answer=lambda: tell_privately(respond, client, context, done),
             once=click_key(body),
             same_as=no_change_key(state, user),
+            changed=lambda: tell_privately(
+                respond, client, context, render_no_change_overtaken(state)
+            ),
         )

@@ -286,6 +286,19 @@ def render_no_change_done(state: DepartmentState, recorded: int, without: Sequen
     return message(shown, parts)
 
 
+def render_no_change_overtaken(state: DepartmentState) -> Message:
+    """The private answer to "No change" when another answer was stored after the clicker's
+    prompt was read: repeating what they saw would undo it, so nothing is recorded and they
+    are asked again, with the buttons."""
+    name, label = plan_name(state.name), period_label(state.period)
+    shown = (
+        f"Nothing was recorded for {name} for {label}: another update came in just as you "
+        "clicked, and *No change* would have put back what it replaced. If nothing has changed "
+        "since that update, click *No change* again."
+    )
+    return message(shown, [section(shown), prompt_buttons(state.key, state.period)])
+
+
 def render_unowned(period: str, names: Sequence[str]) -> Message:
     """For admins: departments nobody was asked for, because they have no owner."""
     label = period_label(period)

@@ -15,9 +15,12 @@ from bot import slack_requests
 from bot.workspace import Workspace
 from handlers.ids import ActionId
 from handlers.reading.buttons import prompt_value
+from handlers.updates import record_and_refresh
 from jobs.prompts import post_monthly_prompts
+from models.cycle import department_state, no_change_entries, no_change_key
 from models.db import POOL_SIZE, session_scope
-from models.tables import Update
+from models.plans import active_plan_id, department_by_key
+from models.tables import Source, Update
 from tests.helpers import (
     ADMIN,
     CHIEF,
@@ -112,6 +115,74 @@ async def test_a_double_click_handled_at_once_is_recorded_once(
     await answers(ws, 3)  # every click is answered
     rows = await reported(ws)
     assert len(rows) == 1 and rows[0].note == "No change"
+
+
+async def test_a_no_change_read_before_another_answer_was_stored_records_nothing(
+    fire: tuple[Workspace, str],
+) -> None:
+    """A "No change" repeats the department as the clicker's request read it. When a form is
+    stored between that read and the click's write (milliseconds, under a rush), repeating it
+    would put back the statuses the form replaced: nothing is recorded and the clicker is
+    asked again. The click is driven through the function every surface records with, with
+    the department read before the form, as the handler reads it."""
+    ws, _ = fire
+    async with session_scope(ws.engine) as session:
+        plan_id = await active_plan_id(session)
+        fire_id = (await department_by_key(session, plan_id, "fire")).id
+        seen = await department_state(session, plan_id, PERIOD, fire_id)
+    assert seen is not None
+    view = await opened_form(ws, CHIEF)
+    closed = await ws.submit(
+        view, {"status-1": chosen("off_track"), "note-1": typed_note("no crew")}, user=CHIEF
+    )
+    assert closed == {}  # stored, and the form closed
+    told: list[str] = []
+
+    async def answer() -> None:
+        told.append("recorded")
+
+    async def changed() -> None:
+        told.append("changed")
+
+    entries, _ = no_change_entries(seen)
+    assert entries  # initiative 1 had a status before: the click would repeat it
+    first = await record_and_refresh(
+        ws.ctx,
+        ws.app.client,
+        seen,
+        entries,
+        author=CHIEF,
+        source=Source.FORM,
+        answer=answer,
+        once="click:overtaken",
+        same_as=no_change_key(seen, CHIEF),
+        changed=changed,
+    )
+    assert (first, told) == (False, ["changed"])
+    assert [(u.status, u.note) for u in await reported(ws)] == [("off_track", "no crew")]
+    # Read again now, the same click is recorded: the form's status is what it repeats.
+    async with session_scope(ws.engine) as session:
+        now = await department_state(session, plan_id, PERIOD, fire_id)
+    assert now is not None
+    entries, _ = no_change_entries(now)
+    first = await record_and_refresh(
+        ws.ctx,
+        ws.app.client,
+        now,
+        entries,
+        author=CHIEF,
+        source=Source.FORM,
+        answer=answer,
+        once="click:again",
+        same_as=no_change_key(now, CHIEF),
+        changed=changed,
+    )
+    assert (first, told) == (True, ["changed", "recorded"])
+    rows = await reported(ws)
+    assert [(u.status, u.note) for u in rows if u.initiative_id == rows[0].initiative_id] == [
+        ("off_track", "no crew"),
+        ("off_track", "No change"),
+    ]
 
 
 async def test_a_form_submitted_twice_is_recorded_once(fire: tuple[Workspace, str]) -> None:
