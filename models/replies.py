@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.clean import clean_text
-from models.cycle import MAX_NOTE, DepartmentState, UpdateEntry
+from models.cycle import MAX_NOTE, DepartmentState, UpdateEntry, hold_department
 from models.plans import bump_revision
 from models.status import Status
 from models.tables import Initiative, ReplyQuestion, Source, Update, utcnow
@@ -207,6 +207,9 @@ async def undo_reply(
 ) -> Undone:
     """Restore, with a new update each, the initiatives whose latest update came from this
     reply (or only `numbers` of them) to the update they had before it."""
+    # Read with the department held, like every answer (`hold_department`): an answer stored
+    # meanwhile is seen, and what it replaced is not put back.
+    await hold_department(session, department.id)
     restored: list[UpdateEntry] = []
     changed: list[int] = []
     nothing: list[int] = []
