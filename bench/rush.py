@@ -47,6 +47,7 @@ from bot.settings import load_settings
 from bot.slack_client import build_web_client
 from bot.standin import SlackStandin
 from handlers.ids import ActionId, CallbackId
+from handlers.messages.prompt import OVERTAKEN
 from handlers.reading.buttons import prompt_value
 from handlers.updates import FormMetadata
 from jobs.prompts import PROMPT_EVENT, post_monthly_prompts
@@ -331,6 +332,7 @@ async def _rush(
             await _send(plan, servers, outcome)
             sent_in = time.monotonic() - started
             await _settle(slack, departments)
+            asked_again = await _click_again(plan, slack, servers, outcome)
             drained, drain_seconds = await _drain(url, started)
             sampler.cancel()
         finally:
@@ -376,7 +378,8 @@ async def _rush(
         f"replies in {RUSH_SECONDS:.0f} s (sent in {sent_in:.0f} s), 1 in 20 redelivered; "
         "Slack's limits enforced",
         label,
-        f"{once.text}; acks p50 {ms(statistics.median(acks))}, p95 {ms(p95)} ({kinds}), max "
+        f"{once.text}{_asked(asked_again)}; acks p50 {ms(statistics.median(acks))}, p95 "
+        f"{ms(p95)} ({kinds}), max "
         f"{ms(max(acks))} ({failed} not 200); 429s: {_limited(limited)}; prompts: "
         f"{current:,} of {compared:,} show their latest state, all refreshed "
         f"{drain_seconds / 60:.1f} min after the rush began, at most {window} `chat.update` "
@@ -389,6 +392,7 @@ async def _rush(
             "recorded": once.rows,
             "duplicates": once.duplicates,
             "missing": once.missing,
+            "clicked_again": asked_again,
             "ack_p50": statistics.median(acks),
             "ack_p95": p95,
             "ack_max": max(acks),
@@ -454,6 +458,36 @@ async def _sample(processes: list[Any], outcome: Outcome) -> None:
                 continue
             outcome.peak_kib[process.pid] = max(outcome.peak_kib.get(process.pid, 0), kib)
         await asyncio.sleep(0.5)
+
+
+async def _click_again(
+    plan: list[tuple[float, str, Department, Any]],
+    slack: SlackStandin,
+    servers: list[Server],
+    outcome: Outcome,
+) -> int:
+    """As a lead told that their "No change" was overtaken does: click it once more (only if
+    no click of theirs was recorded; a double click's second one may have been). How many."""
+    asked = {
+        c.method.removeprefix("response:click-")
+        for c in slack.responses
+        if c.ok and OVERTAKEN in str(c.args.get("text", ""))
+    }
+    answered = {
+        c.method.removeprefix("response:click-")
+        for c in slack.responses
+        if c.ok
+        and c.method.startswith("response:click-")
+        and "Recorded no change" in str(c.args.get("text", ""))
+    }
+    again = [
+        (0.0, "reclick", d, build)
+        for _, kind, d, build in plan
+        if kind == "click" and d.key in asked - answered
+    ]
+    if again:
+        await _send(again, servers, outcome)
+    return len(again)
 
 
 async def _settle(slack: SlackStandin, departments: list[Department], most: float = 120.0) -> None:
@@ -530,6 +564,13 @@ def _recorded_once(url: str, departments: list[Department], period: str) -> Once
         f"{missing} answers missing"
     )
     return Once(ok, text, len(rows), duplicates, missing)
+
+
+def _asked(again: int) -> str:
+    if not again:
+        return ""
+    leads = "lead was" if again == 1 else "leads were"
+    return f" ({again} {leads} told another update overtook their click, and clicked again)"
 
 
 def _by_kind(kinds: Counter[tuple[str, int, str]]) -> str:

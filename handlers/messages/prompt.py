@@ -286,15 +286,20 @@ def render_no_change_done(state: DepartmentState, recorded: int, without: Sequen
     return message(shown, parts)
 
 
+# What the clicker of an overtaken "No change" is told happened (the rush benchmark clicks
+# again on reading it, as a lead would).
+OVERTAKEN = "another update came in just as you clicked"
+
+
 def render_no_change_overtaken(state: DepartmentState) -> Message:
     """The private answer to "No change" when another answer was stored after the clicker's
     prompt was read: repeating what they saw would undo it, so nothing is recorded and they
     are asked again, with the buttons."""
     name, label = plan_name(state.name), period_label(state.period)
     shown = (
-        f"Nothing was recorded for {name} for {label}: another update came in just as you "
-        "clicked, and *No change* would have put back what it replaced. If nothing has changed "
-        "since that update, click *No change* again."
+        f"Nothing was recorded for {name} for {label}: {OVERTAKEN}, and *No change* would "
+        "have put back what it replaced. If nothing has changed since that update, click *No "
+        "change* again."
     )
     return message(shown, [section(shown), prompt_buttons(state.key, state.period)])
 

@@ -19,6 +19,7 @@ from handlers.messages.form import FORM_PAGE_SIZE, form_pages, page_numbers, ren
 from handlers.messages.layout import Message
 from handlers.messages.prompt import (
     render_no_change_done,
+    render_no_change_overtaken,
     render_not_owner,
     render_prompt,
     render_unowned,
@@ -225,6 +226,7 @@ def every_message(state: DepartmentState) -> list[Message]:
         render_not_an_update(state.key, state.period),
         render_not_owner(state.name),
         render_no_change_done(state, len(numbers), numbers),
+        render_no_change_overtaken(state),
         render_reminder(state, 1, mention),
         render_reminder_dm(state, "https://x.slack.com/archives/C1/p1?thread_ts=1&cid=C1"),
         render_unowned(state.period, [f"{HOSTILE} {n}" for n in numbers]),
@@ -611,6 +613,17 @@ def test_not_owner_refusal_records_nothing_and_escapes_the_name() -> None:
         "Only Fire's owners (or a Plan Bot admin) can report its progress; nothing was recorded."
     )
     assert "Only Parks &amp; Rec's owners" in all_text(render_not_owner("Parks & Rec"))
+
+
+def test_an_overtaken_no_change_says_nothing_was_recorded_and_offers_the_buttons() -> None:
+    message = render_no_change_overtaken(fire())
+    text = all_text(message)
+    assert text.startswith("Nothing was recorded for Fire for October 2026: another update")
+    assert "click *No change* again" in text
+    assert buttons(message.blocks) == {
+        ActionId.SUBMIT: "fire|2026-10",
+        ActionId.NO_CHANGE: "fire|2026-10",
+    }
 
 
 def test_no_change_confirmation_names_initiatives_without_a_status() -> None:
