@@ -17,7 +17,7 @@ from handlers.ids import ActionId
 from handlers.reading.buttons import prompt_value
 from handlers.updates import record_and_refresh
 from jobs.prompts import post_monthly_prompts
-from models.cycle import department_state, no_change_entries, no_change_key
+from models.cycle import DepartmentState, department_state, no_change_entries, no_change_key
 from models.db import POOL_SIZE, session_scope
 from models.plans import active_plan_id, department_by_key
 from models.tables import Source, Update
@@ -126,16 +126,6 @@ async def test_a_no_change_read_before_another_answer_was_stored_records_nothing
     asked again. The click is driven through the function every surface records with, with
     the department read before the form, as the handler reads it."""
     ws, _ = fire
-    async with session_scope(ws.engine) as session:
-        plan_id = await active_plan_id(session)
-        fire_id = (await department_by_key(session, plan_id, "fire")).id
-        seen = await department_state(session, plan_id, PERIOD, fire_id)
-    assert seen is not None
-    view = await opened_form(ws, CHIEF)
-    closed = await ws.submit(
-        view, {"status-1": chosen("off_track"), "note-1": typed_note("no crew")}, user=CHIEF
-    )
-    assert closed == {}  # stored, and the form closed
     told: list[str] = []
 
     async def answer() -> None:
@@ -144,40 +134,44 @@ async def test_a_no_change_read_before_another_answer_was_stored_records_nothing
     async def changed() -> None:
         told.append("changed")
 
-    entries, _ = no_change_entries(seen)
-    assert entries  # initiative 1 had a status before: the click would repeat it
-    first = await record_and_refresh(
-        ws.ctx,
-        ws.app.client,
-        seen,
-        entries,
-        author=CHIEF,
-        source=Source.FORM,
-        answer=answer,
-        once="click:overtaken",
-        same_as=no_change_key(seen, CHIEF),
-        changed=changed,
+    async def fire_as_read() -> DepartmentState:
+        async with session_scope(ws.engine) as session:
+            plan_id = await active_plan_id(session)
+            fire_id = (await department_by_key(session, plan_id, "fire")).id
+            state = await department_state(session, plan_id, PERIOD, fire_id)
+        assert state is not None
+        return state
+
+    async def no_change_of(state: DepartmentState, once: str) -> bool:
+        """A "No change" of `state`, recorded as the click's handler records it."""
+        entries, _ = no_change_entries(state)
+        assert entries  # initiative 1 has a status: the click repeats it
+        return await record_and_refresh(
+            ws.ctx,
+            ws.app.client,
+            state,
+            entries,
+            author=CHIEF,
+            source=Source.FORM,
+            answer=answer,
+            once=once,
+            same_as=no_change_key(state, CHIEF),
+            changed=changed,
+        )
+
+    seen = await fire_as_read()
+    view = await opened_form(ws, CHIEF)
+    closed = await ws.submit(
+        view, {"status-1": chosen("off_track"), "note-1": typed_note("no crew")}, user=CHIEF
     )
-    assert (first, told) == (False, ["changed"])
+    assert closed == {}  # stored, and the form closed
+    assert (await no_change_of(seen, "click:overtaken"), told) == (False, ["changed"])
     assert [(u.status, u.note) for u in await reported(ws)] == [("off_track", "no crew")]
     # Read again now, the same click is recorded: the form's status is what it repeats.
-    async with session_scope(ws.engine) as session:
-        now = await department_state(session, plan_id, PERIOD, fire_id)
-    assert now is not None
-    entries, _ = no_change_entries(now)
-    first = await record_and_refresh(
-        ws.ctx,
-        ws.app.client,
-        now,
-        entries,
-        author=CHIEF,
-        source=Source.FORM,
-        answer=answer,
-        once="click:again",
-        same_as=no_change_key(now, CHIEF),
-        changed=changed,
+    assert (await no_change_of(await fire_as_read(), "click:again"), told) == (
+        True,
+        ["changed", "recorded"],
     )
-    assert (first, told) == (True, ["changed", "recorded"])
     rows = await reported(ws)
     assert [(u.status, u.note) for u in rows if u.initiative_id == rows[0].initiative_id] == [
         ("off_track", "no crew"),
