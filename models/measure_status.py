@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from functools import lru_cache
 
 from models.periods import parse_period
 
@@ -117,13 +117,19 @@ def judge(
 # and these were most of its time. Their arguments are a few distinct months and settings.
 
 
-@cache
+# Calendar answers kept per function: the periods a plan is read at are few, but every period
+# someone types is one more key; bounded, so that no stream of them grows the process (issue
+# 18: memory that stays flat).
+CACHED = 1024
+
+
+@lru_cache(maxsize=CACHED)
 def _year_month(period: str) -> tuple[int, int]:
     year, month = (int(part) for part in parse_period(period).split("-"))
     return year, month
 
 
-@cache
+@lru_cache(maxsize=CACHED)
 def fiscal_year(period: str, start_month: int) -> int:
     """The fiscal year a month falls in, named for the calendar year it ends in."""
     year, month = _year_month(period)
@@ -132,12 +138,12 @@ def fiscal_year(period: str, start_month: int) -> int:
     return year + 1 if month >= start_month else year
 
 
-@cache
+@lru_cache(maxsize=CACHED)
 def fiscal_label(period: str, start_month: int) -> str:
     return f"FY{fiscal_year(period, start_month)}"
 
 
-@cache
+@lru_cache(maxsize=CACHED)
 def fiscal_months(year: int, start_month: int) -> tuple[str, ...]:
     """The twelve periods of fiscal year `year`, in order."""
     first_year = year if start_month == 1 else year - 1
@@ -154,7 +160,7 @@ def month_of_fiscal_year(period: str, start_month: int) -> int:
     return (month - start_month) % 12 + 1
 
 
-@cache
+@lru_cache(maxsize=CACHED)
 def is_due(period: str, frequency: Frequency, start_month: int) -> bool:
     """Whether a measure of this frequency takes a value for `period`."""
     return month_of_fiscal_year(period, start_month) % frequency.months == 0
@@ -164,7 +170,7 @@ def due_periods(frequency: Frequency, periods: Iterable[str], start_month: int) 
     return [p for p in periods if is_due(p, frequency, start_month)]
 
 
-@cache  # the digest judges thousands of measures at a handful of periods
+@lru_cache(maxsize=CACHED)  # the digest judges thousands of measures at a handful of periods
 def due_to_date(period: str, frequency: Frequency, start_month: int) -> tuple[str, ...]:
     """The periods of `period`'s fiscal year, up to it, that a measure of this frequency is
     due in, in order."""

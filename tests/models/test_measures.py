@@ -10,11 +10,13 @@ from sqlmodel import func, select
 
 from models.db import count_statements, session_scope
 from models.measure_status import (
+    CACHED,
     Aggregation,
     Direction,
     Frequency,
     MeasureRule,
     MeasureStatus,
+    due_to_date,
     fiscal_label,
     fiscal_months,
     fiscal_year,
@@ -76,6 +78,20 @@ def test_each_status_has_one_symbol_and_one_word_none_alike() -> None:
     labels = [s.label for s in MeasureStatus]
     assert len({s.symbol for s in MeasureStatus}) == len(labels)
     assert [s.word for s in MeasureStatus] == ["Met", "Near", "Missed", "No data", "No target"]
+
+
+def test_calendar_answers_kept_stay_bounded_whatever_periods_are_asked() -> None:
+    """Every month of a thousand years asked once (periods typed by anyone): the answers kept
+    stay bounded, and the answers are still right."""
+    periods = [f"{year:04d}-{month:02d}" for year in range(1000, 2000) for month in range(1, 13)]
+    for period in periods:
+        fiscal_label(period, 7)
+        is_due(period, Frequency.QUARTERLY, 7)
+        due_to_date(period, Frequency.MONTHLY, 7)
+    for kept in (fiscal_label, fiscal_year, fiscal_months, is_due, due_to_date):
+        assert 0 < kept.cache_info().currsize <= CACHED, kept.__name__
+    assert fiscal_label("2015-07", 7) == "FY2016"
+    assert due_to_date("2015-09", Frequency.MONTHLY, 7) == ("2015-07", "2015-08", "2015-09")
 
 
 def test_fiscal_years_turn_in_july() -> None:
