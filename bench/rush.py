@@ -468,18 +468,12 @@ async def _click_again(
 ) -> int:
     """As a lead told that their "No change" was overtaken does: click it once more (only if
     no click of theirs was recorded; a double click's second one may have been). How many."""
-    asked = {
-        c.method.removeprefix("response:click-")
-        for c in slack.responses
-        if c.ok and OVERTAKEN in str(c.args.get("text", ""))
-    }
-    answered = {
-        c.method.removeprefix("response:click-")
-        for c in slack.responses
-        if c.ok
-        and c.method.startswith("response:click-")
-        and "Recorded no change" in str(c.args.get("text", ""))
-    }
+    asked: set[str] = set()
+    answered: set[str] = set()  # any other answer to a click: recorded, or its repeat
+    for c in slack.responses:
+        if c.ok and c.method.startswith("response:click-"):
+            told = OVERTAKEN in str(c.args.get("text", ""))
+            (asked if told else answered).add(c.method.removeprefix("response:click-"))
     again = [
         (0.0, "reclick", d, build)
         for _, kind, d, build in plan
